@@ -1,0 +1,108 @@
+// One schema for both backends: ids are BIGINT (i64) everywhere; SQLite's INTEGER PRIMARY KEY
+// is 64-bit, so it maps to BigInt too.
+
+diesel::table! {
+    actors (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        handle -> Text,
+        handle_norm -> Text,
+        host -> Text,
+        local -> Bool,
+        display_name -> Text,
+        summary -> Text,
+        avatar_path -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        interests -> Text,
+        skills -> Text,
+        links -> Text,
+        inbox_url -> Text,
+        shared_inbox_url -> Nullable<Text>,
+        outbox_url -> Nullable<Text>,
+        followers_url -> Nullable<Text>,
+        following_url -> Nullable<Text>,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        manually_approves_followers -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        username -> Text,
+        username_norm -> Text,
+        email -> Text,
+        email_norm -> Text,
+        password_hash -> Text,
+        role -> Text,
+        email_confirmed_at -> Nullable<Timestamp>,
+        approved -> Bool,
+        pending_email -> Nullable<Text>,
+        language -> Nullable<Text>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        token_hash -> Text,
+        kind -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        new_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (id) {
+        id -> BigInt,
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    instance_settings (id) {
+        id -> BigInt,
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(accounts -> actors (actor_id));
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(account_tokens -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    actors,
+    accounts,
+    sessions,
+    account_tokens,
+    rate_limits,
+    instance_settings,
+);
