@@ -6,7 +6,13 @@ use kogi_core::{settings, Core, Error, Result};
 
 /// Creates a ready-to-use account (confirmed and approved). This is how the first admin is
 /// made, since spool mail confirms nobody.
-pub async fn create_user(core: &Core, username: &str, email: &str, password: &str, admin: bool) -> Result<Account> {
+pub async fn create_user(
+    core: &Core,
+    username: &str,
+    email: &str,
+    password: &str,
+    admin: bool,
+) -> Result<Account> {
     let role = if admin { Role::Admin } else { Role::User };
     let req = SignupRequest {
         username: username.to_string(),
@@ -14,7 +20,9 @@ pub async fn create_user(core: &Core, username: &str, email: &str, password: &st
         password: password.to_string(),
         language: None,
     };
-    Ok(accounts::sign_up(core, req, SignupMode::ByAdmin(role)).await?.account)
+    Ok(accounts::sign_up(core, req, SignupMode::ByAdmin(role))
+        .await?
+        .account)
 }
 
 /// Approves an account waiting in registration mode "approval".

@@ -68,11 +68,14 @@ pub fn sqlite_path(url: &str) -> PathBuf {
 struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         // WAL lets readers run beside the writer; busy_timeout makes writers queue instead of
         // failing; foreign keys are off by default in SQLite and must be enabled per connection.
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
              PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
@@ -88,30 +91,46 @@ impl DbPool {
                 if let Some(dir) = path.parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir).map_err(|e| {
-                            Error::Config(format!("cannot create database directory {}: {e}", dir.display()))
+                            Error::Config(format!(
+                                "cannot create database directory {}: {e}",
+                                dir.display()
+                            ))
                         })?;
                     }
                 }
                 let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
                 let pool = Pool::builder()
                     .max_size(max_connections.max(1))
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(10))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)
-                    .map_err(|e| Error::Unavailable(format!("cannot open SQLite database {}: {e}", path.display())))?;
+                    .map_err(|e| {
+                        Error::Unavailable(format!(
+                            "cannot open SQLite database {}: {e}",
+                            path.display()
+                        ))
+                    })?;
                 Ok(DbPool::Sqlite(pool))
             }
             Some(Backend::Postgres) => {
                 // Try one connection first so that a wrong host or password is reported at once
                 // with the driver's own message, instead of a pool time-out.
-                PgConnection::establish(url)
-                    .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {}", e.to_string().trim())))?;
+                PgConnection::establish(url).map_err(|e| {
+                    Error::Unavailable(format!(
+                        "cannot connect to PostgreSQL: {}",
+                        e.to_string().trim()
+                    ))
+                })?;
                 let manager = ConnectionManager::<PgConnection>::new(url);
                 let pool = Pool::builder()
                     .max_size(max_connections.max(1))
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(10))
                     .build(manager)
-                    .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+                    .map_err(|e| {
+                        Error::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+                    })?;
                 Ok(DbPool::Postgres(pool))
             }
             None => Err(Error::Config(
@@ -133,7 +152,11 @@ impl DbPool {
             DbPool::Sqlite(p) => (p.state(), p.max_size()),
             DbPool::Postgres(p) => (p.state(), p.max_size()),
         };
-        (state.connections - state.idle_connections, state.idle_connections, max)
+        (
+            state.connections - state.idle_connections,
+            state.idle_connections,
+            max,
+        )
     }
 }
 
@@ -208,10 +231,12 @@ pub async fn migrate(pool: &DbPool, database_url: &str) -> Result<Vec<String>> {
         DbPool::Sqlite(p) => {
             run_blocking(move || {
                 let lock_path = lock_file_for(&sqlite_path(&url));
-                let lock = File::create(&lock_path)
-                    .map_err(|e| Error::Internal(format!("cannot create {}: {e}", lock_path.display())))?;
-                lock.lock()
-                    .map_err(|e| Error::Internal(format!("cannot lock {}: {e}", lock_path.display())))?;
+                let lock = File::create(&lock_path).map_err(|e| {
+                    Error::Internal(format!("cannot create {}: {e}", lock_path.display()))
+                })?;
+                lock.lock().map_err(|e| {
+                    Error::Internal(format!("cannot lock {}: {e}", lock_path.display()))
+                })?;
                 let mut conn = p.get()?;
                 let applied = conn
                     .run_pending_migrations(SQLITE_MIGRATIONS)
@@ -224,12 +249,14 @@ pub async fn migrate(pool: &DbPool, database_url: &str) -> Result<Vec<String>> {
         DbPool::Postgres(p) => {
             run_blocking(move || {
                 let mut conn = p.get()?;
-                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(&mut conn)?;
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .execute(&mut conn)?;
                 let result = conn
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>())
                     .map_err(|e| Error::Internal(format!("migration failed: {e}")));
-                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(&mut conn)?;
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .execute(&mut conn)?;
                 result
             })
             .await
@@ -434,11 +461,23 @@ mod tests {
 
     #[test]
     fn urls_select_backends() {
-        assert_eq!(Backend::from_url("sqlite://data/kogi.db"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("sqlite://data/kogi.db"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::from_url("mysql://u@h/db"), None);
-        assert_eq!(sqlite_path("sqlite://./data/kogi.db"), PathBuf::from("./data/kogi.db"));
+        assert_eq!(
+            sqlite_path("sqlite://./data/kogi.db"),
+            PathBuf::from("./data/kogi.db")
+        );
     }
 
     #[test]

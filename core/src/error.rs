@@ -9,7 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// Input that breaks a rule: `field` names the input, `code` the rule (e.g. `username_taken`).
     #[error("invalid {field}: {code}")]
-    Invalid { field: &'static str, code: &'static str },
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+    },
     /// The thing asked for does not exist (or must not be revealed).
     #[error("not found")]
     NotFound,

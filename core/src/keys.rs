@@ -20,7 +20,8 @@ pub async fn generate() -> Result<KeyPair> {
 
 pub fn generate_blocking() -> Result<KeyPair> {
     let mut rng = rand::thread_rng();
-    let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| Error::Internal(format!("rsa: {e}")))?;
+    let key =
+        RsaPrivateKey::new(&mut rng, 2048).map_err(|e| Error::Internal(format!("rsa: {e}")))?;
     let private_pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| Error::Internal(format!("rsa pem: {e}")))?
@@ -29,7 +30,10 @@ pub fn generate_blocking() -> Result<KeyPair> {
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
         .map_err(|e| Error::Internal(format!("rsa pem: {e}")))?;
-    Ok(KeyPair { public_pem, private_pem })
+    Ok(KeyPair {
+        public_pem,
+        private_pem,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::ContentType;
+pub use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -33,19 +34,33 @@ pub struct SmtpSettings {
 
 #[derive(Clone)]
 pub enum Mailer {
-    Spool { dir: PathBuf, from: Mailbox },
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Spool {
+        dir: PathBuf,
+        from: Mailbox,
+    },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
 }
 
 impl Mailer {
     pub fn spool(dir: PathBuf, from: &str) -> Result<Mailer> {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Config(format!("mail.spool_dir: cannot create {}: {e}", dir.display())))?;
-        Ok(Mailer::Spool { dir, from: parse_from(from)? })
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::Config(format!(
+                "mail.spool_dir: cannot create {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Mailer::Spool {
+            dir,
+            from: parse_from(from)?,
+        })
     }
 
     pub fn smtp(settings: &SmtpSettings, from: &str) -> Result<Mailer> {
-        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).port(settings.port);
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            .port(settings.port);
         let builder = match settings.tls {
             SmtpTls::None => builder.tls(Tls::None),
             SmtpTls::Starttls | SmtpTls::Tls => {
@@ -62,12 +77,17 @@ impl Mailer {
             (Some(u), Some(p)) => builder.credentials(Credentials::new(u.clone(), p.clone())),
             _ => builder,
         };
-        Ok(Mailer::Smtp { transport: builder.build(), from: parse_from(from)? })
+        Ok(Mailer::Smtp {
+            transport: builder.build(),
+            from: parse_from(from)?,
+        })
     }
 
     /// Sends a plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<()> {
-        let to: Mailbox = to.parse().map_err(|e| Error::Mail(format!("bad recipient {to}: {e}")))?;
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| Error::Mail(format!("bad recipient {to}: {e}")))?;
         let from = match self {
             Mailer::Spool { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
         };

@@ -19,8 +19,12 @@ pub fn process_avatar(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
     if bytes.len() > max_bytes {
         return Err(Error::invalid("avatar", "avatar_too_large"));
     }
-    let format = image::guess_format(bytes).map_err(|_| Error::invalid("avatar", "avatar_invalid"))?;
-    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) {
+    let format =
+        image::guess_format(bytes).map_err(|_| Error::invalid("avatar", "avatar_invalid"))?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
+    ) {
         return Err(Error::invalid("avatar", "avatar_invalid"));
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -33,7 +37,11 @@ pub fn process_avatar(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
         image::ImageError::Limits(_) => Error::invalid("avatar", "avatar_too_large"),
         _ => Error::invalid("avatar", "avatar_invalid"),
     })?;
-    let img = img.resize_to_fill(AVATAR_SIZE, AVATAR_SIZE, image::imageops::FilterType::Lanczos3);
+    let img = img.resize_to_fill(
+        AVATAR_SIZE,
+        AVATAR_SIZE,
+        image::imageops::FilterType::Lanczos3,
+    );
     let img = image::DynamicImage::ImageRgba8(img.to_rgba8());
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::WebP)
@@ -45,10 +53,12 @@ pub fn process_avatar(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
 /// relative to the media directory (what the database keeps and `/media/...` serves).
 pub fn store(media_dir: &Path, sub: &str, ext: &str, bytes: &[u8]) -> Result<String> {
     let dir = media_dir.join(sub);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
     let name = format!("{}.{ext}", uuid::Uuid::new_v4().simple());
     let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::Internal(format!("write {}: {e}", tmp.display())))?;
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::Internal(format!("write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, dir.join(&name)).map_err(|e| Error::Internal(format!("rename: {e}")))?;
     Ok(format!("{sub}/{name}"))
 }
@@ -79,7 +89,9 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10]));
         let mut out = Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(img).write_to(&mut out, ImageFormat::Png).unwrap();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
         out.into_inner()
     }
 
@@ -93,8 +105,20 @@ mod tests {
 
     #[test]
     fn rejects_non_images_and_oversize() {
-        assert!(matches!(process_avatar(b"<svg></svg>", 5 << 20), Err(Error::Invalid { code: "avatar_invalid", .. })));
-        assert!(matches!(process_avatar(&png(10, 10), 10), Err(Error::Invalid { code: "avatar_too_large", .. })));
+        assert!(matches!(
+            process_avatar(b"<svg></svg>", 5 << 20),
+            Err(Error::Invalid {
+                code: "avatar_invalid",
+                ..
+            })
+        ));
+        assert!(matches!(
+            process_avatar(&png(10, 10), 10),
+            Err(Error::Invalid {
+                code: "avatar_too_large",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use diesel::upsert::excluded;
 use crate::db::DbPool;
 use crate::error::{Error, Result};
 use crate::schema::rate_limits;
-use crate::{db_tx, db_run};
+use crate::{db_run, db_tx};
 
 /// A limit: at most `max` hits per `window_secs`.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,9 @@ pub async fn hit(db: &DbPool, bucket: &str, limit: Limit) -> Result<()> {
 pub async fn prune(db: &DbPool) -> Result<usize> {
     let cutoff = Utc::now().naive_utc() - chrono::Duration::days(1);
     db_run!(db, |conn| {
-        Ok(diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(cutoff))).execute(conn)?)
+        Ok(
+            diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(cutoff)))
+                .execute(conn)?,
+        )
     })
 }

@@ -116,8 +116,13 @@ impl InstanceSettings {
             }
             "logo_url" => {
                 if let Some(v) = optional(value) {
-                    if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://")) {
-                        return Err("logo_url: must be an http(s) URL or a path starting with /".into());
+                    if !(v.starts_with('/')
+                        || v.starts_with("https://")
+                        || v.starts_with("http://"))
+                    {
+                        return Err(
+                            "logo_url: must be an http(s) URL or a path starting with /".into()
+                        );
                     }
                 }
                 self.logo_url = optional(value);
@@ -153,12 +158,19 @@ impl InstanceSettings {
             }
             "default_language" => {
                 let v = value.trim();
-                if !(2..=8).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                if !(2..=8).contains(&v.len())
+                    || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
                     return Err("default_language: must be a language code such as en".into());
                 }
                 self.default_language = v.to_string();
             }
-            other => return Err(format!("{other}: unknown instance setting (known: {})", KEYS.join(", "))),
+            other => {
+                return Err(format!(
+                    "{other}: unknown instance setting (known: {})",
+                    KEYS.join(", ")
+                ))
+            }
         }
         Ok(())
     }
@@ -205,7 +217,11 @@ pub async fn effective_with_sources(
     let sources = KEYS
         .iter()
         .map(|k| {
-            let src = if saved.iter().any(|(sk, _)| sk == k) { Source::Saved } else { Source::Config };
+            let src = if saved.iter().any(|(sk, _)| sk == k) {
+                Source::Saved
+            } else {
+                Source::Config
+            };
             (k.to_string(), src)
         })
         .collect();

@@ -26,7 +26,13 @@ pub mod ids {
 mod tests {
     #[test]
     fn ids_follow_the_design() {
-        assert_eq!(super::ids::person("http://localhost:8080", "alice"), "http://localhost:8080/users/alice");
-        assert_eq!(super::ids::acct("alice", "localhost:8080"), "alice@localhost:8080");
+        assert_eq!(
+            super::ids::person("http://localhost:8080", "alice"),
+            "http://localhost:8080/users/alice"
+        );
+        assert_eq!(
+            super::ids::acct("alice", "localhost:8080"),
+            "alice@localhost:8080"
+        );
     }
 }

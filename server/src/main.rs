@@ -1,1 +1,237 @@
-fn main() {}
+//! `kogi`: the server binary — configuration, start-up, all HTTP, and the operator commands.
+
+mod api;
+mod app;
+mod config;
+mod ctx;
+mod error;
+mod limits;
+mod mailer;
+mod metrics;
+mod ops;
+mod theme;
+mod web;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "kogi",
+    version,
+    about = "Kogi: portfolios, communities, listings, campaigns and events, federated"
+)]
+struct Cli {
+    /// Configuration file (default: ./kogi.toml when it exists). KOGI_* variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Show or document the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Theme tools.
+    Theme {
+        #[command(subcommand)]
+        command: ThemeCommand,
+    },
+    /// Print the migrated database schema in a backend-neutral form (JSON).
+    DbSchema,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked) and, for instance settings, whether
+    /// the configuration or an admin's saved setting applies.
+    Show,
+    /// Print the configuration reference as a Markdown table.
+    Docs,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a ready-to-use account (confirmed and approved). Use --admin for the first admin.
+    CreateUser {
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Approve an account waiting in registration mode "approval".
+    ApproveUser { name: String },
+    /// List accounts waiting for approval.
+    PendingUsers,
+    /// Set someone's role: user, moderator or admin.
+    SetRole { name: String, role: String },
+    /// Save an instance setting; it wins over the configuration from now on.
+    SetSetting { key: String, value: String },
+}
+
+#[derive(Subcommand)]
+enum ThemeCommand {
+    /// Write the built-in default theme to DIR, as a starting point for `themes_dir`.
+    Export { dir: PathBuf },
+}
+
+fn init_logging(cfg: &config::Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cfg.log_format {
+        config::LogFormat::Json => builder.json().init(),
+        config::LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kogi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config {
+        command: ConfigCommand::Docs,
+    } = cli.command
+    {
+        print!("{}", config::docs());
+        return Ok(());
+    }
+    if let Command::Theme {
+        command: ThemeCommand::Export { dir },
+    } = &cli.command
+    {
+        let n = theme::export(dir)?;
+        println!("wrote {n} files to {}", dir.display());
+        return Ok(());
+    }
+    let cfg = config::load(cli.config.as_deref())
+        .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    init_logging(&cfg);
+    match cli.command {
+        Command::Serve => app::serve(cfg).await,
+        Command::Migrate => {
+            let core = app::build_core(&cfg, false).await?;
+            let applied = kogi_core::db::migrate(&core.db, &cfg.database_url).await?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::DbSchema => {
+            let core = app::build_core(&cfg, true).await?;
+            let schema = kogi_core::db::describe_schema(&core.db).await?;
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            // Saved settings need the database; show the file/env view if it is unreachable.
+            match app::build_core(&cfg, true).await {
+                Ok(core) => {
+                    let (eff, sources) = kogi_core::settings::effective_with_sources(
+                        &core.db,
+                        &core.settings_defaults,
+                    )
+                    .await?;
+                    print!("{}", config::show(&cfg, Some(&sources), Some(&eff)));
+                }
+                Err(e) => {
+                    eprintln!(
+                        "note: database not reachable ({e:#}); saved instance settings not shown"
+                    );
+                    print!("{}", config::show(&cfg, None, None));
+                }
+            }
+            Ok(())
+        }
+        Command::Admin { command } => {
+            let core = app::build_core(&cfg, true).await?;
+            match command {
+                AdminCommand::CreateUser {
+                    name,
+                    email,
+                    password,
+                    admin,
+                } => {
+                    let a = kogi_admin::create_user(&core, &name, &email, &password, admin)
+                        .await
+                        .map_err(describe)?;
+                    println!("created {} ({})", a.username, a.role);
+                }
+                AdminCommand::ApproveUser { name } => {
+                    let a = kogi_admin::approve_user(&core, &name)
+                        .await
+                        .map_err(describe)?;
+                    println!("approved {}", a.username);
+                }
+                AdminCommand::PendingUsers => {
+                    for a in kogi_admin::pending_users(&core).await? {
+                        let confirmed = if a.email_confirmed_at.is_some() {
+                            "confirmed"
+                        } else {
+                            "unconfirmed"
+                        };
+                        println!("{}\t{}\t{confirmed}", a.username, a.email);
+                    }
+                }
+                AdminCommand::SetRole { name, role } => {
+                    let a = kogi_admin::set_role(&core, &name, &role)
+                        .await
+                        .map_err(describe)?;
+                    println!("{} is now {}", a.username, a.role);
+                }
+                AdminCommand::SetSetting { key, value } => {
+                    kogi_core::settings::validate(&key, &value).map_err(|m| anyhow::anyhow!(m))?;
+                    kogi_admin::set_setting(&core, &key, &value)
+                        .await
+                        .map_err(describe)?;
+                    println!("saved {key}");
+                }
+            }
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Docs,
+        }
+        | Command::Theme { .. } => Ok(()),
+    }
+}
+
+/// Operator-facing wording of domain errors.
+fn describe(e: kogi_core::Error) -> anyhow::Error {
+    match e {
+        kogi_core::Error::Invalid { field, code } => {
+            anyhow::anyhow!("{field}: {}", error::title_for(code))
+        }
+        kogi_core::Error::NotFound => anyhow::anyhow!("no such account"),
+        other => anyhow::anyhow!(other),
+    }
+}

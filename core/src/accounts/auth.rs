@@ -13,7 +13,10 @@ use crate::{db_run, db_tx, now, Core};
 /// password reveals that the email is unconfirmed or the account unapproved.
 pub async fn check_credentials(core: &Core, username: &str, password: &str) -> Result<Person> {
     let person = super::find_person(&core.db, username).await?;
-    let hash = person.as_ref().map(|p| p.account.password_hash.clone()).unwrap_or_default();
+    let hash = person
+        .as_ref()
+        .map(|p| p.account.password_hash.clone())
+        .unwrap_or_default();
     let ok = verify_password(password, &hash).await?;
     let person = match (ok, person) {
         (true, Some(p)) => p,
@@ -29,7 +32,12 @@ pub async fn check_credentials(core: &Core, username: &str, password: &str) -> R
 }
 
 /// Opens a session or API token for the account; returns the secret to hand out.
-pub async fn create_session(core: &Core, account_id: i64, kind: SessionKind, user_agent: &str) -> Result<(Session, String)> {
+pub async fn create_session(
+    core: &Core,
+    account_id: i64,
+    kind: SessionKind,
+    user_agent: &str,
+) -> Result<(Session, String)> {
     let secret = new_secret();
     let hash = hash_secret(&secret);
     let t = now();
@@ -57,7 +65,11 @@ pub async fn create_session(core: &Core, account_id: i64, kind: SessionKind, use
 
 /// Resolves a session cookie or bearer token to the person and the session. Expired, revoked
 /// and deleted accounts' secrets resolve to nothing.
-pub async fn authenticate(core: &Core, secret: &str, kind: SessionKind) -> Result<Option<(Person, Session)>> {
+pub async fn authenticate(
+    core: &Core,
+    secret: &str,
+    kind: SessionKind,
+) -> Result<Option<(Person, Session)>> {
     let hash = hash_secret(secret);
     let kind = kind.as_str();
     let t = now();
@@ -67,11 +79,17 @@ pub async fn authenticate(core: &Core, secret: &str, kind: SessionKind) -> Resul
             .filter(sessions::token_hash.eq(&hash))
             .filter(sessions::kind.eq(kind))
             .filter(accounts::deleted_at.is_null())
-            .select((Session::as_select(), Account::as_select(), Actor::as_select()))
+            .select((
+                Session::as_select(),
+                Account::as_select(),
+                Actor::as_select(),
+            ))
             .first::<(Session, Account, Actor)>(conn)
             .optional()?)
     })?;
-    let Some((session, account, actor)) = found else { return Ok(None) };
+    let Some((session, account, actor)) = found else {
+        return Ok(None);
+    };
     if session.expires_at.map(|e| e <= t).unwrap_or(false) {
         return Ok(None);
     }
@@ -79,7 +97,9 @@ pub async fn authenticate(core: &Core, secret: &str, kind: SessionKind) -> Resul
     if t - session.last_seen_at > chrono::Duration::minutes(1) {
         let id = session.id;
         db_run!(core.db, |conn| {
-            diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
+            diesel::update(sessions::table.find(id))
+                .set(sessions::last_seen_at.eq(t))
+                .execute(conn)?;
             Ok(())
         })?;
     }
@@ -87,13 +107,21 @@ pub async fn authenticate(core: &Core, secret: &str, kind: SessionKind) -> Resul
 }
 
 /// The account's sessions and tokens, newest first; expired ones are left out.
-pub async fn list_sessions(core: &Core, account_id: i64, kind: Option<SessionKind>) -> Result<Vec<Session>> {
+pub async fn list_sessions(
+    core: &Core,
+    account_id: i64,
+    kind: Option<SessionKind>,
+) -> Result<Vec<Session>> {
     let t = now();
     let kind = kind.map(|k| k.as_str());
     db_run!(core.db, |conn| {
         let mut q = sessions::table
             .filter(sessions::account_id.eq(account_id))
-            .filter(sessions::expires_at.is_null().or(sessions::expires_at.gt(t)))
+            .filter(
+                sessions::expires_at
+                    .is_null()
+                    .or(sessions::expires_at.gt(t)),
+            )
             .order(sessions::id.desc())
             .select(Session::as_select())
             .into_boxed();
@@ -121,7 +149,11 @@ pub async fn revoke_session(core: &Core, account_id: i64, session_id: i64) -> Re
 }
 
 /// Revokes every session and token of the account except `keep`.
-pub async fn revoke_other_sessions(core: &Core, account_id: i64, keep: Option<i64>) -> Result<usize> {
+pub async fn revoke_other_sessions(
+    core: &Core,
+    account_id: i64,
+    keep: Option<i64>,
+) -> Result<usize> {
     let keep = keep.unwrap_or(-1);
     db_run!(core.db, |conn| {
         Ok(diesel::delete(

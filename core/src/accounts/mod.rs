@@ -16,7 +16,9 @@ pub use queries::*;
 pub use recovery::*;
 pub use signup::*;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use crate::error::{Error, Result};
@@ -45,7 +47,9 @@ pub async fn hash_password(password: &str) -> Result<String> {
 pub async fn verify_password(password: &str, hash: &str) -> Result<bool> {
     let (password, hash) = (password.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => {
             // Spend comparable time so that unknown accounts are not told apart by timing.
             let salt = SaltString::generate(&mut OsRng);

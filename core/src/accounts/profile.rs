@@ -40,7 +40,10 @@ pub fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<String>> {
 pub fn clean_links(links: &[ProfileLink]) -> Result<Vec<ProfileLink>> {
     let links: Vec<ProfileLink> = links
         .iter()
-        .map(|l| ProfileLink { name: l.name.trim().to_string(), url: l.url.trim().to_string() })
+        .map(|l| ProfileLink {
+            name: l.name.trim().to_string(),
+            url: l.url.trim().to_string(),
+        })
         .filter(|l| !(l.name.is_empty() && l.url.is_empty()))
         .collect();
     if links.len() > LINKS_MAX {
@@ -50,8 +53,12 @@ pub fn clean_links(links: &[ProfileLink]) -> Result<Vec<ProfileLink>> {
         if l.name.chars().count() > LINK_NAME_MAX || l.url.len() > LINK_URL_MAX {
             return Err(Error::invalid("links", "field_too_long"));
         }
-        let parsed = url::Url::parse(&l.url).map_err(|_| Error::invalid("links", "link_invalid"))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || l.name.is_empty() {
+        let parsed =
+            url::Url::parse(&l.url).map_err(|_| Error::invalid("links", "link_invalid"))?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host_str().is_none()
+            || l.name.is_empty()
+        {
             return Err(Error::invalid("links", "link_invalid"));
         }
     }
@@ -80,8 +87,14 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
         }
         None => None,
     };
-    let interests = update.interests.map(|t| clean_tags("interests", &t)).transpose()?;
-    let skills = update.skills.map(|t| clean_tags("skills", &t)).transpose()?;
+    let interests = update
+        .interests
+        .map(|t| clean_tags("interests", &t))
+        .transpose()?;
+    let skills = update
+        .skills
+        .map(|t| clean_tags("skills", &t))
+        .transpose()?;
     let links = update.links.map(|l| clean_links(&l)).transpose()?;
     let language = match update.language {
         Some(Some(l)) => {
@@ -103,22 +116,34 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
     db_tx!(core.db, |conn| {
         let t = now();
         if let Some(v) = &display_name {
-            diesel::update(actors::table.find(actor_id)).set(actors::display_name.eq(v)).execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::display_name.eq(v))
+                .execute(conn)?;
         }
         if let Some(v) = &bio {
-            diesel::update(actors::table.find(actor_id)).set(actors::summary.eq(v)).execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::summary.eq(v))
+                .execute(conn)?;
         }
         if let Some(v) = &interests {
-            diesel::update(actors::table.find(actor_id)).set(actors::interests.eq(v)).execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::interests.eq(v))
+                .execute(conn)?;
         }
         if let Some(v) = &skills {
-            diesel::update(actors::table.find(actor_id)).set(actors::skills.eq(v)).execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::skills.eq(v))
+                .execute(conn)?;
         }
         if let Some(v) = &links {
-            diesel::update(actors::table.find(actor_id)).set(actors::links.eq(v)).execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::links.eq(v))
+                .execute(conn)?;
         }
         if let Some(v) = &language {
-            diesel::update(accounts::table.find(account_id)).set(accounts::language.eq(v)).execute(conn)?;
+            diesel::update(accounts::table.find(account_id))
+                .set(accounts::language.eq(v))
+                .execute(conn)?;
         }
         Ok(diesel::update(actors::table.find(actor_id))
             .set(actors::updated_at.eq(t))
@@ -127,21 +152,26 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
     })
 }
 
-/// Replaces (or with `None`, removes) the avatar. The image is processed before anything is
-/// written, so a refused upload changes nothing.
-pub async fn set_avatar(core: &Core, person: &Person, bytes: Option<Vec<u8>>) -> Result<Actor> {
+/// Checks and re-encodes an uploaded avatar (on a blocking thread) without storing anything,
+/// so a form can refuse a bad image before it writes any other field.
+pub async fn prepare_avatar(core: &Core, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let max = core.config.avatar_max_bytes;
+    tokio::task::spawn_blocking(move || media::process_avatar(&bytes, max))
+        .await
+        .map_err(|e| Error::Internal(format!("avatar task: {e}")))?
+}
+
+/// Replaces the avatar with an image from `prepare_avatar`, or with `None` removes it.
+pub async fn set_avatar(core: &Core, person: &Person, webp: Option<Vec<u8>>) -> Result<Actor> {
     let media_dir = core.config.media_dir();
-    let new_path = match bytes {
+    let new_path = match webp {
         Some(bytes) => {
-            let max = core.config.avatar_max_bytes;
             let dir = media_dir.clone();
-            let path = tokio::task::spawn_blocking(move || -> Result<String> {
-                let webp = media::process_avatar(&bytes, max)?;
-                media::store(&dir, "avatars", "webp", &webp)
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("avatar task: {e}")))??;
-            Some(path)
+            Some(
+                tokio::task::spawn_blocking(move || media::store(&dir, "avatars", "webp", &bytes))
+                    .await
+                    .map_err(|e| Error::Internal(format!("avatar task: {e}")))??,
+            )
         }
         None => None,
     };
@@ -149,7 +179,10 @@ pub async fn set_avatar(core: &Core, person: &Person, bytes: Option<Vec<u8>>) ->
     let stored = new_path.clone();
     let result = db_tx!(core.db, |conn| {
         Ok(diesel::update(actors::table.find(actor_id))
-            .set((actors::avatar_path.eq(&stored), actors::updated_at.eq(now())))
+            .set((
+                actors::avatar_path.eq(&stored),
+                actors::updated_at.eq(now()),
+            ))
             .returning(Actor::as_returning())
             .get_result(conn)?)
     });

@@ -13,7 +13,9 @@ use crate::{db_tx, now, Core};
 /// Starts a password reset for the address. Returns the account and the secret to email, or
 /// `None` when no live account has that address (the caller answers the same either way).
 pub async fn request_password_reset(core: &Core, email: &str) -> Result<Option<(Account, String)>> {
-    let Some(norm) = normalise_email(email) else { return Ok(None) };
+    let Some(norm) = normalise_email(email) else {
+        return Ok(None);
+    };
     let secret = new_secret();
     let hash = hash_secret(&secret);
     let t = now();
@@ -100,7 +102,8 @@ pub async fn reset_password(core: &Core, secret: &str, new_password: &str) -> Re
         )
         .set(account_tokens::used_at.eq(t))
         .execute(conn)?;
-        diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id))).execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
+            .execute(conn)?;
         // Following the emailed link proves the address too.
         let account = diesel::update(accounts::table.find(account_id))
             .set((
@@ -122,7 +125,13 @@ async fn require_password(person: &Person, password: &str) -> Result<()> {
 }
 
 /// Changes the password (the current one is required) and ends the account's other sessions.
-pub async fn change_password(core: &Core, person: &Person, current: &str, new: &str, keep_session: Option<i64>) -> Result<()> {
+pub async fn change_password(
+    core: &Core,
+    person: &Person,
+    current: &str,
+    new: &str,
+    keep_session: Option<i64>,
+) -> Result<()> {
     require_password(person, current).await?;
     if let Some(code) = password_problem(new, &person.account.username) {
         return Err(Error::invalid("new_password", code));
@@ -131,16 +140,27 @@ pub async fn change_password(core: &Core, person: &Person, current: &str, new: &
     let id = person.account.id;
     let keep = keep_session.unwrap_or(-1);
     db_tx!(core.db, |conn| {
-        diesel::update(accounts::table.find(id)).set(accounts::password_hash.eq(&hash)).execute(conn)?;
-        diesel::delete(sessions::table.filter(sessions::account_id.eq(id)).filter(sessions::id.ne(keep)))
+        diesel::update(accounts::table.find(id))
+            .set(accounts::password_hash.eq(&hash))
             .execute(conn)?;
+        diesel::delete(
+            sessions::table
+                .filter(sessions::account_id.eq(id))
+                .filter(sessions::id.ne(keep)),
+        )
+        .execute(conn)?;
         Ok(())
     })
 }
 
 /// Starts an email change: the new address must be confirmed through the emailed link before
 /// it replaces the old one. Returns the secret to email to the new address.
-pub async fn request_email_change(core: &Core, person: &Person, new_email: &str, current_password: &str) -> Result<String> {
+pub async fn request_email_change(
+    core: &Core,
+    person: &Person,
+    new_email: &str,
+    current_password: &str,
+) -> Result<String> {
     let norm = normalise_email(new_email).ok_or(Error::invalid("new_email", "email_invalid"))?;
     require_password(person, current_password).await?;
     let new_email = new_email.trim().to_string();
@@ -183,8 +203,10 @@ pub async fn delete_account(core: &Core, person: &Person, current_password: &str
     let avatar = person.actor.avatar_path.clone();
     db_tx!(core.db, |conn| {
         let t = now();
-        diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id))).execute(conn)?;
-        diesel::delete(account_tokens::table.filter(account_tokens::account_id.eq(account_id))).execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
+            .execute(conn)?;
+        diesel::delete(account_tokens::table.filter(account_tokens::account_id.eq(account_id)))
+            .execute(conn)?;
         diesel::update(accounts::table.find(account_id))
             .set((
                 accounts::email.eq(""),

@@ -39,7 +39,8 @@ pub enum SignupMode {
 
 /// Checks a sign-up's fields; the first problem found per field, in form order.
 pub fn validate_signup(req: &SignupRequest) -> Result<(String, String)> {
-    let username = normalise_handle(&req.username).ok_or(Error::invalid("username", "username_invalid"))?;
+    let username =
+        normalise_handle(&req.username).ok_or(Error::invalid("username", "username_invalid"))?;
     if is_reserved(&username) {
         return Err(Error::invalid("username", "username_reserved"));
     }
@@ -160,7 +161,11 @@ pub async fn sign_up(core: &Core, req: SignupRequest, mode: SignupMode) -> Resul
         }
         Err(e) => return Err(e),
     };
-    Ok(SignupOutcome { account, status, confirm_token: secret })
+    Ok(SignupOutcome {
+        account,
+        status,
+        confirm_token: secret,
+    })
 }
 
 /// What confirming an emailed token did.
@@ -184,10 +189,16 @@ pub async fn confirm_email(core: &Core, secret: &str) -> Result<(Account, Confir
             .filter(account_tokens::used_at.is_null())
             .filter(account_tokens::expires_at.gt(t))
             .filter(account_tokens::purpose.eq_any([PURPOSE_CONFIRM, PURPOSE_CHANGE_EMAIL]))
-            .select((account_tokens::id, account_tokens::account_id, account_tokens::purpose, account_tokens::new_email))
+            .select((
+                account_tokens::id,
+                account_tokens::account_id,
+                account_tokens::purpose,
+                account_tokens::new_email,
+            ))
             .first(conn)
             .optional()?;
-        let (token_id, account_id, purpose, new_email) = token.ok_or(Error::invalid("token", "token_invalid"))?;
+        let (token_id, account_id, purpose, new_email) =
+            token.ok_or(Error::invalid("token", "token_invalid"))?;
         diesel::update(account_tokens::table.find(token_id))
             .set(account_tokens::used_at.eq(t))
             .execute(conn)?;
@@ -200,7 +211,8 @@ pub async fn confirm_email(core: &Core, secret: &str) -> Result<(Account, Confir
             .ok_or(Error::invalid("token", "token_invalid"))?;
         if purpose == PURPOSE_CHANGE_EMAIL {
             let new_email = new_email.ok_or(Error::invalid("token", "token_invalid"))?;
-            let norm = normalise_email(&new_email).ok_or(Error::invalid("email", "email_invalid"))?;
+            let norm =
+                normalise_email(&new_email).ok_or(Error::invalid("email", "email_invalid"))?;
             let taken: i64 = accounts::table
                 .filter(accounts::email_norm.eq(&norm))
                 .filter(accounts::id.ne(account_id))
@@ -228,7 +240,11 @@ pub async fn confirm_email(core: &Core, secret: &str) -> Result<(Account, Confir
         } else {
             account
         };
-        let state = if account.approved { Confirmed::Ready } else { Confirmed::AwaitingApproval };
+        let state = if account.approved {
+            Confirmed::Ready
+        } else {
+            Confirmed::AwaitingApproval
+        };
         Ok((account, state))
     })
 }

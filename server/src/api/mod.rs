@@ -1,0 +1,147 @@
+//! The JSON API under `/api/kogi/v1`. Every error, axum's own rejections included, is
+//! `application/problem+json`; the OpenAPI document is generated from these handlers.
+
+mod accounts;
+mod admin;
+mod auth;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+
+/// A JSON body whose rejections are problem documents.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+                .detail("send the body as application/json")
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json").detail(e.body_text())
+        }
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").detail(e.body_text())
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        }
+        other => ApiError::new(other.status(), "bad_request").detail(other.body_text()),
+    }
+}
+
+/// A path parameter whose rejections are problem documents.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                Err(ApiError::bad_request(e.body_text()))
+            }
+            Err(other) => {
+                Err(ApiError::new(other.status(), "bad_request").detail(other.body_text()))
+            }
+        }
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found().detail("no such API route")
+}
+
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let uploads = Router::new()
+        .route(
+            "/accounts/me/avatar",
+            put(accounts::put_avatar).delete(accounts::delete_avatar),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.upload_body_bytes,
+        ));
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/accounts", post(accounts::sign_up))
+        .route("/accounts/confirm", post(accounts::confirm))
+        .route("/accounts/password-reset", post(accounts::request_reset))
+        .route(
+            "/accounts/password-reset/confirm",
+            post(accounts::confirm_reset),
+        )
+        .route("/accounts/me", get(accounts::me).patch(accounts::update_me))
+        .route(
+            "/auth/token",
+            post(auth::create_token).delete(auth::delete_current_token),
+        )
+        .route("/auth/tokens", get(auth::list_tokens))
+        .route(
+            "/auth/tokens/{id}",
+            axum::routing::delete(auth::delete_token),
+        )
+        .route("/admin/accounts/pending", get(admin::pending))
+        .route("/admin/accounts/{username}/approve", post(admin::approve))
+        .route("/admin/settings", get(admin::settings))
+        .route("/admin/settings/{key}", put(admin::put_setting))
+        // Outside the default limit on purpose: uploads get their own, larger one.
+        .merge(uploads)
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kogi API", description = "Kogi's JSON API. Errors are application/problem+json documents whose `type` is stable per kind of problem."),
+    paths(
+        accounts::sign_up, accounts::confirm, accounts::request_reset, accounts::confirm_reset,
+        accounts::me, accounts::update_me, accounts::put_avatar, accounts::delete_avatar,
+        auth::create_token, auth::delete_current_token, auth::list_tokens, auth::delete_token,
+        admin::pending, admin::approve, admin::settings, admin::put_setting,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

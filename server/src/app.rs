@@ -1,0 +1,182 @@
+//! Start-up and the HTTP stack: state, router, middleware, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::Router;
+use kogi_core::{Core, CoreConfig};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, MailConfig};
+use crate::metrics::Metrics;
+use crate::theme::Theme;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub config: Arc<Config>,
+    pub theme: Arc<Theme>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub async fn instance_name(&self) -> String {
+        kogi_core::settings::effective(&self.core.db, &self.core.settings_defaults)
+            .await
+            .map(|s| s.name)
+            .unwrap_or_else(|_| self.core.settings_defaults.name.clone())
+    }
+}
+
+/// Builds the domain context: database pool (migrated), mailer, settings.
+pub async fn build_core(config: &Config, migrate: bool) -> anyhow::Result<Core> {
+    let db = kogi_core::db::DbPool::connect(&config.database_url, config.database_max_connections)
+        .map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
+    if migrate {
+        let applied = kogi_core::db::migrate(&db, &config.database_url).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied migrations");
+        }
+    }
+    let mailer = match &config.mail {
+        MailConfig::Spool { dir } => {
+            kogi_core::mail::Mailer::spool(dir.clone(), &config.mail_from)?
+        }
+        MailConfig::Smtp(s) => kogi_core::mail::Mailer::smtp(s, &config.mail_from)?,
+    };
+    let core_config = CoreConfig {
+        public_url: config.public_url.clone(),
+        data_dir: config.data_dir.clone(),
+        session_days: config.session_days,
+        confirm_token_hours: config.confirm_token_hours,
+        reset_token_minutes: config.reset_token_minutes,
+        avatar_max_bytes: config.limits.avatar_max_bytes,
+    };
+    Ok(Core {
+        db,
+        config: Arc::new(core_config),
+        mailer,
+        settings_defaults: Arc::new(config.instance.clone()),
+    })
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
+                   font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'self'; object-src 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let api = crate::api::router(state.clone())
+        .layer(DefaultBodyLimit::max(state.config.limits.api_body_bytes));
+    let web = crate::web::router(state.clone());
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(web)
+        .nest("/api/kogi/v1", api)
+        .merge(crate::ops::router())
+        .fallback(crate::web::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::render_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Runs the web server until SIGTERM or Ctrl-C; requests in flight are allowed to finish.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let core = build_core(&config, true).await?;
+    let theme = Theme::load(config.themes_dir.clone())?;
+    let state = AppState {
+        core,
+        config: Arc::new(config.clone()),
+        theme: Arc::new(theme),
+        metrics: Arc::new(Metrics::default()),
+    };
+    spawn_housekeeping(state.clone());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+    tracing::info!(
+        listen = %config.listen,
+        public_url = %config.public_url,
+        backend = ?state.core.db.backend(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "kogi is ready"
+    );
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Periodic clean-up of tables that only grow.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = kogi_core::ratelimit::prune(&state.core.db).await {
+                tracing::warn!(error = %e, "pruning rate limits failed");
+            }
+            if let Err(e) = kogi_core::accounts::prune_sessions(&state.core).await {
+                tracing::warn!(error = %e, "pruning sessions failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,198 @@
+//! Web pages, rendered on the server from the active theme. Forms work without JavaScript.
+
+mod accounts;
+mod pages;
+mod settings;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::ctx::WebCtx;
+
+/// Errors shown as a themed page. The variant is carried to `render_errors`, which has what it
+/// takes (theme, language) to draw the page.
+#[derive(Debug, Clone)]
+pub enum WebError {
+    Csrf,
+    NotFound,
+    Gone,
+    Forbidden,
+    BadRequest,
+    PayloadTooLarge,
+    RateLimited(u64),
+    Unavailable,
+    Internal,
+}
+
+impl WebError {
+    fn status_and_key(&self) -> (StatusCode, &'static str) {
+        match self {
+            WebError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
+            WebError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            WebError::Gone => (StatusCode::GONE, "error.not_found"),
+            WebError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            WebError::BadRequest => (StatusCode::BAD_REQUEST, "error.bad_request"),
+            WebError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.payload_too_large"),
+            WebError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "error.rate_limited"),
+            WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error.internal"),
+            WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, key) = self.status_and_key();
+        let mut resp = (status, key).into_response();
+        if let WebError::RateLimited(s) = self {
+            if let Ok(v) = s.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+impl From<kogi_core::Error> for WebError {
+    fn from(e: kogi_core::Error) -> WebError {
+        use kogi_core::Error as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden(_) => WebError::Forbidden,
+            E::RateLimited { retry_after } => WebError::RateLimited(retry_after),
+            E::Invalid { .. } | E::Unauthorized(_) => WebError::BadRequest,
+            E::Unavailable(cause) => {
+                tracing::error!(%cause, "dependency unavailable");
+                WebError::Unavailable
+            }
+            other => {
+                tracing::error!(cause = %other, "internal error");
+                WebError::Internal
+            }
+        }
+    }
+}
+
+/// Middleware: draws the themed error page for any `WebError` response.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let mut copy = Request::builder()
+        .uri(parts.uri.clone())
+        .method(parts.method.clone())
+        .body(())
+        .map(|r| r.into_parts().0);
+    if let Ok(c) = copy.as_mut() {
+        c.headers = parts.headers.clone();
+        c.extensions = parts.extensions.clone();
+    }
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    let Some(err) = resp.extensions().get::<WebError>().cloned() else {
+        return resp;
+    };
+    let Ok(mut copy) = copy else { return resp };
+    let (status, key) = err.status_and_key();
+    let ctx = match <WebCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut copy, &state,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(_) => return resp,
+    };
+    let message = ctx.t(key);
+    let mut page = ctx.render_status(
+        status,
+        "pages/error.html",
+        context! { status => status.as_u16(), message => message },
+    );
+    for (name, value) in resp.headers() {
+        if name == header::RETRY_AFTER {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    page
+}
+
+/// A URL-encoded form whose rejections become themed error pages.
+pub struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(WebForm(v)),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::PayloadTooLarge),
+            Err(_) => Err(WebError::BadRequest),
+        }
+    }
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let uploads = Router::new()
+        .route(
+            "/settings/profile",
+            get(settings::profile_page).post(settings::profile_save),
+        )
+        .layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes));
+    Router::new()
+        .route("/", get(pages::home))
+        .route(
+            "/signup",
+            get(accounts::signup_page).post(accounts::signup_submit),
+        )
+        .route(
+            "/login",
+            get(accounts::login_page).post(accounts::login_submit),
+        )
+        .route("/logout", post(accounts::logout))
+        .route("/confirm", get(accounts::confirm))
+        .route(
+            "/reset",
+            get(accounts::reset_request_page).post(accounts::reset_request_submit),
+        )
+        .route(
+            "/reset/confirm",
+            get(accounts::reset_page).post(accounts::reset_submit),
+        )
+        .route("/users/{username}", get(pages::profile))
+        .route("/@{username}", get(pages::at_redirect))
+        .route("/settings", get(settings::index))
+        .route(
+            "/settings/password",
+            get(settings::password_page).post(settings::password_save),
+        )
+        .route(
+            "/settings/email",
+            get(settings::email_page).post(settings::email_save),
+        )
+        .route("/settings/sessions", get(settings::sessions_page))
+        .route(
+            "/settings/sessions/revoke-others",
+            post(settings::revoke_others),
+        )
+        .route("/settings/sessions/{id}/revoke", post(settings::revoke))
+        .route(
+            "/settings/language",
+            get(settings::language_page).post(settings::language_save),
+        )
+        .route("/settings/account", get(settings::account_page))
+        .route("/settings/account/delete", post(settings::account_delete))
+        .route("/static/{*path}", get(pages::static_file))
+        .route("/media/{*path}", get(pages::media_file))
+        .route("/instance.css", get(pages::instance_css))
+        .layer(DefaultBodyLimit::max(state.config.limits.api_body_bytes))
+        .merge(uploads)
+}
