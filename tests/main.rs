@@ -1,1 +1,10 @@
+//! Kogi's end-to-end tests: real `kogi` processes on loopback, driven over HTTP, SMTP and a
+//! headless browser. `scripts/test` runs them on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod harness;
+
+mod accounts;
+mod bad_input;
+mod browser;
+mod ops;

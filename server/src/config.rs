@@ -424,6 +424,19 @@ pub fn load_with(
             format!("not a valid sender address: {mail_from:?}"),
         ));
     }
+    // Validate every mail key whatever the kind, so a typo is caught before switching to SMTP.
+    let smtp_port = v.int("mail.smtp_port", 587, 1, 65535)? as u16;
+    let smtp_tls = match v.str_or("mail.smtp_tls", "starttls").as_str() {
+        "starttls" => SmtpTls::Starttls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        other => {
+            return Err(err(
+                "mail.smtp_tls",
+                format!("must be starttls, tls or none, got {other:?}"),
+            ))
+        }
+    };
     let mail = match v.str_or("mail.kind", "spool").as_str() {
         "spool" => MailConfig::Spool {
             dir: v
