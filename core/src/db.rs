@@ -23,7 +23,7 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migratio
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
 /// Arbitrary but fixed key for the PostgreSQL advisory lock held while migrating.
-const MIGRATION_LOCK_KEY: i64 = 0x6b6f_6769_6d69_67;
+const MIGRATION_LOCK_KEY: i64 = 0x006b_6f67_696d_6967;
 
 pub type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;

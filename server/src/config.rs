@@ -448,21 +448,10 @@ pub fn load_with(
             let host = v
                 .get("mail.smtp_host")
                 .ok_or_else(|| err("mail.smtp_host", "required when mail.kind is smtp"))?;
-            let tls = match v.str_or("mail.smtp_tls", "starttls").as_str() {
-                "starttls" => SmtpTls::Starttls,
-                "tls" => SmtpTls::Tls,
-                "none" => SmtpTls::None,
-                other => {
-                    return Err(err(
-                        "mail.smtp_tls",
-                        format!("must be starttls, tls or none, got {other:?}"),
-                    ))
-                }
-            };
             MailConfig::Smtp(SmtpSettings {
                 host: host.to_string(),
-                port: v.int("mail.smtp_port", 587, 1, 65535)? as u16,
-                tls,
+                port: smtp_port,
+                tls: smtp_tls,
                 username: v.get("mail.smtp_username").map(str::to_string),
                 password: v.get("mail.smtp_password").map(str::to_string),
             })

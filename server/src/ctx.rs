@@ -272,10 +272,10 @@ impl WebCtx {
     }
 
     /// The signed-in person, or a redirect to the login page.
-    pub fn require_login(&self) -> Result<&(Person, Session), Response> {
+    pub fn require_login(&self) -> Result<&(Person, Session), axum::response::Redirect> {
         self.viewer.as_ref().ok_or_else(|| {
             let next = urlencode(&self.path);
-            axum::response::Redirect::to(&format!("/login?next={next}")).into_response()
+            axum::response::Redirect::to(&format!("/login?next={next}"))
         })
     }
 }

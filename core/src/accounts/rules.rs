@@ -155,7 +155,7 @@ pub fn normalise_email(input: &str) -> Option<String> {
 /// Why a password is refused, if it is.
 pub fn password_problem(password: &str, username: &str) -> Option<&'static str> {
     let n = password.chars().count();
-    if n < PASSWORD_MIN || n > PASSWORD_MAX {
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
         return Some("password_weak");
     }
     let lower = password.to_lowercase();

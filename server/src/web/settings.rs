@@ -21,7 +21,7 @@ macro_rules! login_or_redirect {
     ($ctx:expr) => {
         match $ctx.require_login() {
             Ok(v) => v.clone(),
-            Err(r) => return Ok(r),
+            Err(r) => return Ok(r.into_response()),
         }
     };
 }
