@@ -198,7 +198,13 @@ async fn health_readiness_metrics_and_security_headers() {
     if !sqlite_only() {
         return;
     }
-    let a = Instance::start_with(Opts::default().env("KOGI_METRICS_TOKEN", "s3cret-metrics")).await;
+    let a = Instance::start_with(
+        Opts::default()
+            .env("KOGI_METRICS_TOKEN", "s3cret-metrics")
+            .env("KOGI_TRUSTED_PROXIES", "127.0.0.1, ::1")
+            .env("KOGI_LOG_FORMAT", "json"),
+    )
+    .await;
     let c = reqwest::Client::new();
     assert_eq!(
         c.get(a.u("/healthz"))
@@ -236,6 +242,28 @@ async fn health_readiness_metrics_and_security_headers() {
         .contains("default-src 'self'"));
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(h.contains_key("x-request-id"));
+    // Behind a trusted proxy, the forwarded client address counts: a remote client needs the
+    // metrics token.
+    let remote = |tok: Option<&str>| {
+        let mut r = c
+            .get(a.u("/metrics"))
+            .header("x-forwarded-for", "203.0.113.9");
+        if let Some(t) = tok {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(remote(None).await.unwrap().status(), 403);
+    assert_eq!(remote(Some("wrong")).await.unwrap().status(), 403);
+    assert_eq!(remote(Some("s3cret-metrics")).await.unwrap().status(), 200);
+    // Logs are JSON lines when asked.
+    let log = a.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("kogi is ready"))
+        .expect("ready line");
+    let v: Value = serde_json::from_str(line).expect("a JSON log line");
+    assert_eq!(v["level"], "INFO");
     // `config show` masks secrets.
     let shown = a.cli_ok(&["config", "show"]);
     assert!(shown.contains("metrics.token = \"****\""), "{shown}");
@@ -402,4 +430,59 @@ async fn schemathesis_finds_no_server_errors_and_every_response_matches_the_open
         "schemathesis failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_when_the_public_url_is_https() {
+    if !sqlite_only() {
+        return;
+    }
+    // The instance is reached over plain HTTP here, as behind a TLS-terminating proxy.
+    let a =
+        Instance::start_with(Opts::default().env("KOGI_PUBLIC_URL", "https://kogi.example")).await;
+    a.cli_ok(&[
+        "admin",
+        "create-user",
+        "sam",
+        "--email",
+        "sam@example.org",
+        "--password",
+        PASSWORD,
+    ]);
+    let c = a.client();
+    let t = crate::harness::csrf(&c, &a.u("/login")).await;
+    let r = c
+        .post(a.u("/login"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("username", "sam"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("kogi_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("; Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let me: Value = reqwest::Client::new()
+        .get(a.u("/api/kogi/v1/accounts/me"))
+        .bearer_auth(a.token("sam", PASSWORD).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], "https://kogi.example/users/sam");
 }
