@@ -88,6 +88,11 @@ async fn sign_up_refuses_bad_fields_and_writes_nothing() {
             "invalid_body",
         ),
         (json!({"username": "fresh"}), 422, "invalid_body"),
+        (
+            json!({"username": "nul\u{0}", "email": "x@example.org", "password": PASSWORD}),
+            422,
+            "invalid_body",
+        ),
     ];
     for (body, status, code) in cases {
         let (s, c2, doc) = problem(c.post(&url).json(&body).send().await.unwrap()).await;
@@ -121,6 +126,15 @@ async fn sign_up_refuses_bad_fields_and_writes_nothing() {
     )
     .await;
     assert_eq!((s, code.as_str()), (413, "payload_too_large"));
+    // An encoded NUL in a path is refused before it reaches the database.
+    let (s, _, _) = problem(
+        c.post(a.u("/api/kogi/v1/admin/accounts/x%00y/approve"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
     // Unknown API routes and methods are problems too.
     let (s, _, _) = problem(c.get(a.u("/api/kogi/v1/nope")).send().await.unwrap()).await;
     assert_eq!(s, 404);
@@ -160,7 +174,6 @@ async fn wrong_passwords_get_one_generic_message() {
 async fn avatars_that_are_too_big_not_images_or_bombs_are_refused() {
     let a = Instance::start().await;
     let token = a.user("vera").await;
-    let c = reqwest::Client::new();
     let url = a.u("/api/kogi/v1/accounts/me/avatar");
     let put = |bytes: Vec<u8>, name: &'static str| {
         let f =

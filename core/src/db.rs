@@ -270,6 +270,54 @@ fn lock_file_for(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
+/// Claims up to `limit` due deliveries for `lease_secs`: marks them locked and returns them.
+/// PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so several worker processes share the queue
+/// without taking the same row; SQLite has one writer, so an IMMEDIATE transaction around
+/// `UPDATE … RETURNING` does the same. A crashed worker's lease simply runs out.
+pub async fn claim_deliveries(
+    pool: &DbPool,
+    limit: i64,
+    lease_secs: i64,
+) -> Result<Vec<crate::deliveries::Delivery>> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let now = crate::now();
+    let until = now + chrono::Duration::seconds(lease_secs);
+    const PICK: &str = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
+                        AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT $2";
+    match pool.clone() {
+        DbPool::Sqlite(p) => {
+            run_blocking(move || {
+                let mut conn = p.get()?;
+                conn.immediate_transaction(|conn| {
+                    let sql = format!("UPDATE deliveries SET locked_until = $3 WHERE id IN ({PICK}) RETURNING *");
+                    Ok(diesel::sql_query(sql)
+                        .bind::<Timestamp, _>(now)
+                        .bind::<BigInt, _>(limit)
+                        .bind::<Timestamp, _>(until)
+                        .load(conn)?)
+                })
+            })
+            .await
+        }
+        DbPool::Postgres(p) => {
+            run_blocking(move || {
+                let mut conn = p.get()?;
+                conn.transaction(|conn| {
+                    let sql = format!(
+                        "UPDATE deliveries SET locked_until = $3 WHERE id IN ({PICK} FOR UPDATE SKIP LOCKED) RETURNING *"
+                    );
+                    Ok(diesel::sql_query(sql)
+                        .bind::<Timestamp, _>(now)
+                        .bind::<BigInt, _>(limit)
+                        .bind::<Timestamp, _>(until)
+                        .load(conn)?)
+                })
+            })
+            .await
+        }
+    }
+}
+
 /// Is the database answering? Used by `/readyz`.
 pub async fn ping(pool: &DbPool) -> Result<()> {
     db_run!(pool, |conn| {

@@ -2,8 +2,12 @@
 //! ActivityPub JSON.
 
 pub mod accounts;
+pub mod actors;
 pub mod db;
+pub mod deliveries;
 pub mod error;
+pub mod follows;
+pub mod inbox;
 pub mod keys;
 pub mod mail;
 pub mod media;

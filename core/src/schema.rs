@@ -28,6 +28,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        ap_type -> Text,
+        key_id -> Nullable<Text>,
+        profile_url -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -94,7 +98,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        follower_id -> BigInt,
+        target_id -> BigInt,
+        ap_id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> Text,
+        activity_json -> Text,
+        actor_id -> BigInt,
+        inbox_url -> Text,
+        host -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instances (id) {
+        id -> BigInt,
+        host -> Text,
+        shared_inbox_url -> Nullable<Text>,
+        blocked -> Bool,
+        failing_since -> Nullable<Timestamp>,
+        dead -> Bool,
+        last_probe_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_seen (id) {
+        id -> BigInt,
+        activity_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
+diesel::joinable!(deliveries -> actors (actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
 
@@ -105,4 +163,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     rate_limits,
     instance_settings,
+    follows,
+    deliveries,
+    instances,
+    inbox_seen,
 );

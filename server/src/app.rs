@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ops::router())
         .fallback(crate::web::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::render_errors))
+        .layer(axum::middleware::from_fn(crate::web::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -33,6 +33,13 @@ pub struct Actor {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The ActivityStreams type: Person, Organization, Group, Application, Service.
+    pub ap_type: String,
+    pub key_id: Option<String>,
+    /// The HTML profile page (`url` in the actor document).
+    pub profile_url: Option<String>,
+    /// When a remote actor was last fetched.
+    pub fetched_at: Option<NaiveDateTime>,
 }
 
 impl Actor {

@@ -113,6 +113,8 @@ pub async fn sign_up(core: &Core, req: SignupRequest, mode: SignupMode) -> Resul
                 actors::followers_url.eq(format!("{ap_id}/followers")),
                 actors::following_url.eq(format!("{ap_id}/following")),
                 actors::public_key_pem.eq(&keys.public_pem),
+                actors::key_id.eq(format!("{ap_id}#main-key")),
+                actors::profile_url.eq(format!("{base}/@{username}")),
                 actors::private_key_pem.eq(&keys.private_pem),
                 actors::created_at.eq(t),
                 actors::updated_at.eq(t),

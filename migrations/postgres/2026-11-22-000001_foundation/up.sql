@@ -27,7 +27,9 @@ CREATE TABLE actors (
     deleted_at TIMESTAMP
 );
 CREATE UNIQUE INDEX actors_ap_id ON actors (ap_id);
-CREATE UNIQUE INDEX actors_host_handle ON actors (host, handle_norm);
+-- Handles are unique per instance among local actors (remote hosts may reuse a name across
+-- kinds, as Lemmy does for a user and a community).
+CREATE UNIQUE INDEX actors_host_handle ON actors (host, handle_norm) WHERE local;
 
 -- Login data for local people; the public side lives in actors.
 CREATE TABLE accounts (

@@ -121,6 +121,30 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     page
 }
 
+/// Does a JSON body carry a NUL character (raw or escaped as `\u0000`)? PostgreSQL cannot
+/// store one in text, and no Kogi field has a use for it.
+pub fn has_nul_json(bytes: &[u8]) -> bool {
+    bytes.contains(&0) || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+}
+
+/// Does URL-encoded text (a form body, a path, a query) carry an encoded NUL (`%00`)?
+pub fn has_nul_urlencoded(bytes: &[u8]) -> bool {
+    bytes.contains(&0) || bytes.windows(3).any(|w| w == b"%00")
+}
+
+/// Middleware: a NUL character in the path or query is refused before any handler sees it.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri().to_string();
+    if has_nul_urlencoded(uri.as_bytes()) {
+        if req.uri().path().starts_with("/api/") {
+            return crate::error::ApiError::bad_request("NUL characters are not allowed")
+                .into_response();
+        }
+        return WebError::BadRequest.into_response();
+    }
+    next.run(req).await
+}
+
 /// A URL-encoded form whose rejections become themed error pages.
 pub struct WebForm<T>(pub T);
 
@@ -128,6 +152,21 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes =
+            axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+                .await
+                .map_err(|r| {
+                    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        WebError::PayloadTooLarge
+                    } else {
+                        WebError::BadRequest
+                    }
+                })?;
+        if has_nul_urlencoded(&bytes) {
+            return Err(WebError::BadRequest);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(WebForm(v)),
             Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::PayloadTooLarge),

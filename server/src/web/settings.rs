@@ -100,6 +100,9 @@ pub async fn profile_save(ctx: WebCtx, mut multipart: Multipart) -> Result<Respo
             }
         } else {
             let text = field.text().await.map_err(|_| WebError::BadRequest)?;
+            if text.contains('\0') {
+                return Err(WebError::BadRequest);
+            }
             fields.insert(name, text);
         }
     }

@@ -1,0 +1,195 @@
+//! Follows between actors, local or remote: requests, acceptance, collections.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use serde::Serialize;
+
+use crate::accounts::Actor;
+use crate::error::Result;
+use crate::schema::{actors, follows};
+use crate::{db_run, db_tx, now, Core};
+
+pub const PENDING: &str = "pending";
+pub const ACCEPTED: &str = "accepted";
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = follows)]
+pub struct Follow {
+    pub id: i64,
+    pub follower_id: i64,
+    pub target_id: i64,
+    /// The id of the `Follow` activity.
+    pub ap_id: String,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Records a follow (or refreshes the activity id of an existing one, as a re-sent Follow
+/// does). Returns the follow as stored.
+pub async fn upsert(
+    core: &Core,
+    follower_id: i64,
+    target_id: i64,
+    ap_id: &str,
+    state: &str,
+) -> Result<Follow> {
+    let (ap_id, state) = (ap_id.to_string(), state.to_string());
+    let t = now();
+    db_tx!(core.db, |conn| {
+        // A Follow id reused for another pair is replaced rather than refused.
+        diesel::delete(
+            follows::table.filter(follows::ap_id.eq(&ap_id)).filter(
+                follows::follower_id
+                    .ne(follower_id)
+                    .or(follows::target_id.ne(target_id)),
+            ),
+        )
+        .execute(conn)?;
+        Ok(diesel::insert_into(follows::table)
+            .values((
+                follows::follower_id.eq(follower_id),
+                follows::target_id.eq(target_id),
+                follows::ap_id.eq(&ap_id),
+                follows::state.eq(&state),
+                follows::created_at.eq(t),
+                follows::updated_at.eq(t),
+            ))
+            .on_conflict((follows::follower_id, follows::target_id))
+            .do_update()
+            .set((
+                follows::ap_id.eq(excluded(follows::ap_id)),
+                follows::updated_at.eq(t),
+            ))
+            .returning(Follow::as_returning())
+            .get_result(conn)?)
+    })
+}
+
+pub async fn find(core: &Core, follower_id: i64, target_id: i64) -> Result<Option<Follow>> {
+    db_run!(core.db, |conn| {
+        Ok(follows::table
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::target_id.eq(target_id))
+            .select(Follow::as_select())
+            .first(conn)
+            .optional()?)
+    })
+}
+
+pub async fn find_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<Follow>> {
+    let ap_id = ap_id.to_string();
+    db_run!(core.db, |conn| {
+        Ok(follows::table
+            .filter(follows::ap_id.eq(&ap_id))
+            .select(Follow::as_select())
+            .first(conn)
+            .optional()?)
+    })
+}
+
+pub async fn set_state(core: &Core, id: i64, state: &str) -> Result<()> {
+    let state = state.to_string();
+    let t = now();
+    db_run!(core.db, |conn| {
+        diesel::update(follows::table.find(id))
+            .set((follows::state.eq(&state), follows::updated_at.eq(t)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Removes a follow; returns whether there was one.
+pub async fn remove(core: &Core, follower_id: i64, target_id: i64) -> Result<bool> {
+    let n = db_run!(core.db, |conn| {
+        Ok(diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(follower_id))
+                .filter(follows::target_id.eq(target_id)),
+        )
+        .execute(conn)?)
+    })?;
+    Ok(n > 0)
+}
+
+/// Accepted followers of an actor, newest first, a page at a time.
+pub async fn followers(
+    core: &Core,
+    target_id: i64,
+    state: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Actor>> {
+    let state = state.to_string();
+    db_run!(core.db, |conn| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::target_id.eq(target_id))
+            .filter(follows::state.eq(&state))
+            .order(follows::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(Actor::as_select())
+            .load(conn)?)
+    })
+}
+
+/// Actors this one follows (accepted), newest first.
+pub async fn following(
+    core: &Core,
+    follower_id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Actor>> {
+    db_run!(core.db, |conn| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::state.eq(ACCEPTED))
+            .order(follows::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(Actor::as_select())
+            .load(conn)?)
+    })
+}
+
+/// (followers, following) counts, accepted only.
+pub async fn counts(core: &Core, actor_id: i64) -> Result<(i64, i64)> {
+    db_run!(core.db, |conn| {
+        let followers: i64 = follows::table
+            .filter(follows::target_id.eq(actor_id))
+            .filter(follows::state.eq(ACCEPTED))
+            .count()
+            .get_result(conn)?;
+        let following: i64 = follows::table
+            .filter(follows::follower_id.eq(actor_id))
+            .filter(follows::state.eq(ACCEPTED))
+            .count()
+            .get_result(conn)?;
+        Ok((followers, following))
+    })
+}
+
+/// Where to deliver to an actor's followers: each remote follower's shared inbox when it has
+/// one (once per shared inbox), else its own inbox.
+pub async fn follower_inboxes(core: &Core, target_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = db_run!(core.db, |conn| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::target_id.eq(target_id))
+            .filter(follows::state.eq(ACCEPTED))
+            .filter(actors::local.eq(false))
+            .filter(actors::deleted_at.is_null())
+            .select((actors::inbox_url, actors::shared_inbox_url))
+            .load(conn)?)
+    })?;
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .map(|(inbox, shared)| shared.unwrap_or(inbox))
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
