@@ -2,6 +2,12 @@
 //! gets from the day it is created; actors, the inbox pipeline, the delivery queue, WebFinger
 //! and NodeInfo build on it.
 
+pub mod actors;
+pub mod client;
+pub mod nodeinfo;
+pub mod vocab;
+pub mod webfinger;
+
 /// ActivityPub ids of local things, derived from the public URL (no trailing slash).
 pub mod ids {
     pub fn person(base: &str, handle: &str) -> String {

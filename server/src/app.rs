@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web)
         .nest("/api/kogi/v1", api)
         .merge(crate::ops::router())
+        .merge(crate::ap::router())
         .fallback(crate::web::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::render_errors))
         .layer(axum::middleware::from_fn(crate::web::refuse_nul))

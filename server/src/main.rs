@@ -1,5 +1,6 @@
 //! `kogi`: the server binary — configuration, start-up, all HTTP, and the operator commands.
 
+mod ap;
 mod api;
 mod app;
 mod config;

@@ -88,3 +88,17 @@ pub async fn pending_approvals(db: &DbPool) -> Result<Vec<Account>> {
             .load(conn)?)
     })
 }
+
+/// Local people active (a session seen) within the last `days` days.
+pub async fn active_people(db: &DbPool, days: i64) -> Result<i64> {
+    use crate::schema::sessions;
+    let since = crate::now() - chrono::Duration::days(days);
+    db_run!(db, |conn| {
+        Ok(sessions::table
+            .inner_join(accounts::table)
+            .filter(accounts::deleted_at.is_null())
+            .filter(sessions::last_seen_at.ge(since))
+            .select(diesel::dsl::count(sessions::account_id).aggregate_distinct())
+            .first(conn)?)
+    })
+}

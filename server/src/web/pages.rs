@@ -32,7 +32,15 @@ pub async fn home(ctx: WebCtx) -> Result<Response, WebError> {
     ))
 }
 
-pub async fn profile(ctx: WebCtx, Path(username): Path<String>) -> Result<Response, WebError> {
+pub async fn profile(
+    ctx: WebCtx,
+    headers: axum::http::HeaderMap,
+    Path(username): Path<String>,
+) -> Result<Response, WebError> {
+    // One URL for browsers and servers: ActivityPub JSON when asked for it.
+    if crate::ap::wants_json(&headers) {
+        return Ok(crate::ap::person_document(&ctx.state, &username).await);
+    }
     let actor = accounts::find_local_actor(&ctx.state.core, &username)
         .await?
         .filter(|a| a.kind == "person")

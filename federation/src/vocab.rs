@@ -1,0 +1,122 @@
+//! Vocabulary shared by every document Kogi serves: the JSON-LD context (Kogi's own terms
+//! declared inline, never fetched), the public collection, media types, text helpers.
+
+use serde_json::{json, Value};
+
+pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+pub const SECURITY_CONTEXT: &str = "https://w3id.org/security/v1";
+/// The fixed IRI of Kogi's extension terms.
+pub const KOGI_NS: &str = "https://w3id.org/kogi#";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+pub const LD_JSON: &str = "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+
+pub fn context() -> Value {
+    json!([
+        AS_CONTEXT,
+        SECURITY_CONTEXT,
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "webfinger": "https://purl.archive.org/socialweb/webfinger#webfinger",
+            "kogi": KOGI_NS,
+        }
+    ])
+}
+
+/// Does an `Accept` header ask for ActivityPub JSON?
+pub fn wants_activity_json(accept: &str) -> bool {
+    let a = accept.to_ascii_lowercase();
+    a.contains("application/activity+json")
+        || (a.contains("application/ld+json")
+            && (a.contains("activitystreams") || !a.contains("profile=")))
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text (paragraphs separated by blank lines) as escaped HTML.
+pub fn text_to_html(s: &str) -> String {
+    s.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
+        .collect()
+}
+
+/// HTML reduced to plain text: tags dropped (block ends become line breaks), entities decoded.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for c in html.chars() {
+        match (in_tag, c) {
+            (false, '<') => {
+                in_tag = true;
+                tag.clear();
+            }
+            (true, '>') => {
+                in_tag = false;
+                let t = tag
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                if t == "br" || (tag.starts_with('/') && t == "p") {
+                    out.push('\n');
+                }
+            }
+            (true, c) => tag.push(c),
+            (false, c) => out.push(c),
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_helpers() {
+        assert_eq!(
+            text_to_html("a <b>\nc\n\nd"),
+            "<p>a &lt;b&gt;<br>c</p><p>d</p>"
+        );
+        assert_eq!(
+            strip_html("<p>Hi &amp; <a href=\"x\">there</a></p><p>x</p>"),
+            "Hi & there\nx"
+        );
+        assert!(wants_activity_json("application/activity+json"));
+        assert!(wants_activity_json(
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
+        ));
+        assert!(!wants_activity_json("text/html,application/xhtml+xml"));
+    }
+}

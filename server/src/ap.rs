@@ -1,0 +1,301 @@
+//! ActivityPub and discovery routes: WebFinger, host-meta, NodeInfo, actor documents and
+//! their collections. Documents are built in kogi-federation; this module only serves them.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use kogi_core::accounts::{self, Actor};
+use kogi_core::follows;
+use kogi_federation::{actors as ap_actors, nodeinfo, vocab, webfinger};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger_route))
+        .route("/.well-known/host-meta", get(host_meta))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/nodeinfo/2.1", get(nodeinfo_21))
+        .route("/nodeinfo/2.0", get(nodeinfo_20))
+        .route("/actor", get(instance_actor))
+        .route("/users/{username}/followers", get(followers))
+        .route("/users/{username}/following", get(following))
+        .route("/users/{username}/outbox", get(outbox))
+}
+
+/// An ActivityPub JSON response (`Vary: Accept`, since the same URLs serve HTML).
+pub fn activity_json(status: StatusCode, doc: &Value) -> Response {
+    let mut resp = (status, serde_json::to_vec(doc).unwrap_or_default()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(vocab::ACTIVITY_JSON),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    resp
+}
+
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(vocab::wants_activity_json)
+        .unwrap_or(false)
+}
+
+fn not_found_json() -> Response {
+    activity_json(StatusCode::NOT_FOUND, &json!({"error": "not found"}))
+}
+
+#[derive(Deserialize)]
+pub struct ResourceQuery {
+    resource: Option<String>,
+}
+
+fn jrd_response(doc: &Value) -> Response {
+    let mut resp = (StatusCode::OK, serde_json::to_vec(doc).unwrap_or_default()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jrd+json"),
+    );
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+async fn webfinger_route(
+    State(state): State<AppState>,
+    Query(q): Query<ResourceQuery>,
+) -> Response {
+    let base = &state.config.public_url;
+    let host = state.core.config.host();
+    let Some(resource) = q.resource.filter(|r| !r.is_empty()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "the resource parameter is required",
+        )
+            .into_response();
+    };
+    // The instance actor, asked for by the instance URL (FEP-d556) or as host@host.
+    if resource.trim_end_matches('/') == base.as_str() || resource == format!("acct:{host}@{host}")
+    {
+        return jrd_response(&webfinger::instance_jrd(base, &host));
+    }
+    let handle = if let Some((user, h)) = webfinger::parse_acct(&resource) {
+        if h != host {
+            return (StatusCode::NOT_FOUND, "not a local account").into_response();
+        }
+        user
+    } else if let Some(rest) = resource.strip_prefix(&format!("{base}/")) {
+        // A URL resource: the actor id or the profile page.
+        let rest = rest.trim_start_matches('@');
+        rest.strip_prefix("users/").unwrap_or(rest).to_string()
+    } else {
+        return (StatusCode::NOT_FOUND, "unknown resource").into_response();
+    };
+    match accounts::find_local_actor(&state.core, &handle).await {
+        Ok(Some(a)) if a.deleted_at.is_some() => (StatusCode::GONE, "gone").into_response(),
+        Ok(Some(a)) if a.kind != "application" && visible(&state, &a).await => {
+            let profile = a.profile_url.clone().unwrap_or_else(|| a.ap_id.clone());
+            jrd_response(&webfinger::jrd(
+                &a.handle,
+                &host,
+                &a.ap_id,
+                &profile,
+                a.kind == "community",
+            ))
+        }
+        Ok(_) => (StatusCode::NOT_FOUND, "no such account").into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// People appear to the fediverse once they can log in (confirmed and approved).
+async fn visible(state: &AppState, a: &Actor) -> bool {
+    if a.kind != "person" {
+        return true;
+    }
+    match accounts::find_person(&state.core.db, &a.handle).await {
+        Ok(Some(p)) => p.account.email_confirmed_at.is_some() && p.account.approved,
+        _ => false,
+    }
+}
+
+async fn host_meta(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")],
+        webfinger::host_meta(&state.config.public_url),
+    )
+        .into_response()
+}
+
+async fn nodeinfo_links(State(state): State<AppState>) -> Response {
+    let doc = nodeinfo::well_known(&state.config.public_url);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(&doc).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+async fn nodeinfo_doc(state: &AppState, version: &str) -> Response {
+    let db = &state.core.db;
+    let usage = async {
+        Ok::<_, kogi_core::Error>(nodeinfo::Usage {
+            users: accounts::count_people(db).await?,
+            active_month: accounts::active_people(db, 30).await?,
+            active_halfyear: accounts::active_people(db, 180).await?,
+            local_posts: 0,
+        })
+    }
+    .await;
+    let settings = kogi_core::settings::effective(db, &state.core.settings_defaults).await;
+    match (usage, settings) {
+        (Ok(u), Ok(s)) => {
+            let open = s.registration_mode != kogi_core::settings::RegistrationMode::Closed;
+            let doc = nodeinfo::document(version, &s.name, open, &u);
+            let ct = format!("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\"");
+            (
+                [(header::CONTENT_TYPE, ct)],
+                serde_json::to_vec(&doc).unwrap_or_default(),
+            )
+                .into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+async fn nodeinfo_21(State(state): State<AppState>) -> Response {
+    nodeinfo_doc(&state, "2.1").await
+}
+
+async fn nodeinfo_20(State(state): State<AppState>) -> Response {
+    nodeinfo_doc(&state, "2.0").await
+}
+
+/// The instance actor is served unsigned to anyone: it is what signs our fetches, so
+/// requiring a signature to read it would loop.
+async fn instance_actor(State(state): State<AppState>) -> Response {
+    match kogi_core::actors::instance_actor(&state.core).await {
+        Ok(a) => activity_json(
+            StatusCode::OK,
+            &ap_actors::local_actor_json(&a, &state.config.public_url, 0, 0),
+        ),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// A local person's actor document (called by the profile route for ActivityPub requests).
+pub async fn person_document(state: &AppState, username: &str) -> Response {
+    match accounts::find_local_actor(&state.core, username).await {
+        Ok(Some(a)) if a.kind == "person" => {
+            if let Some(deleted) = a.deleted_at {
+                return activity_json(StatusCode::GONE, &ap_actors::tombstone(&a.ap_id, deleted));
+            }
+            if !visible(state, &a).await {
+                return not_found_json();
+            }
+            let (followers, following) = follows::counts(&state.core, a.id).await.unwrap_or((0, 0));
+            activity_json(
+                StatusCode::OK,
+                &ap_actors::local_actor_json(&a, &state.config.public_url, followers, following),
+            )
+        }
+        Ok(_) => not_found_json(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 40;
+
+async fn collection(state: &AppState, username: &str, which: &str, page: Option<i64>) -> Response {
+    let actor = match accounts::find_local_actor(&state.core, username).await {
+        Ok(Some(a)) if a.kind == "person" && a.deleted_at.is_none() => a,
+        Ok(Some(a)) if a.deleted_at.is_some() => {
+            return activity_json(StatusCode::GONE, &json!({"error": "gone"}))
+        }
+        Ok(_) => return not_found_json(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let id = format!("{}/{which}", actor.ap_id);
+    let (followers, following) = follows::counts(&state.core, actor.id)
+        .await
+        .unwrap_or((0, 0));
+    let total = if which == "followers" {
+        followers
+    } else {
+        following
+    };
+    let Some(page) = page.filter(|p| *p >= 1) else {
+        let mut doc = json!({"@context": vocab::AS_CONTEXT, "id": id, "type": "OrderedCollection", "totalItems": total});
+        if total > 0 {
+            doc["first"] = json!(format!("{id}?page=1"));
+        }
+        return activity_json(StatusCode::OK, &doc);
+    };
+    let offset = (page - 1) * PAGE_SIZE;
+    let items = if which == "followers" {
+        follows::followers(&state.core, actor.id, follows::ACCEPTED, offset, PAGE_SIZE).await
+    } else {
+        follows::following(&state.core, actor.id, offset, PAGE_SIZE).await
+    };
+    let items: Vec<String> = match items {
+        Ok(v) => v.into_iter().map(|a| a.ap_id).collect(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let mut doc = json!({
+        "@context": vocab::AS_CONTEXT,
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if offset + PAGE_SIZE < total {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    if page > 1 {
+        doc["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    activity_json(StatusCode::OK, &doc)
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    axum::extract::Path(u): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    collection(&state, &u, "followers", q.page).await
+}
+
+async fn following(
+    State(state): State<AppState>,
+    axum::extract::Path(u): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    collection(&state, &u, "following", q.page).await
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    axum::extract::Path(u): axum::extract::Path<String>,
+) -> Response {
+    match accounts::find_local_actor(&state.core, &u).await {
+        Ok(Some(a)) if a.kind == "person" && a.deleted_at.is_none() => activity_json(
+            StatusCode::OK,
+            &json!({"@context": vocab::AS_CONTEXT, "id": format!("{}/outbox", a.ap_id), "type": "OrderedCollection", "totalItems": 0, "orderedItems": []}),
+        ),
+        _ => not_found_json(),
+    }
+}
