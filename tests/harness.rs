@@ -316,6 +316,20 @@ impl Instance {
             ("KOGI_RATE_LIMITS_SIGNUP_PER_HOUR".into(), "1000".into()),
             ("KOGI_RATE_LIMITS_RESET_PER_HOUR".into(), "1000".into()),
             ("KOGI_RATE_LIMITS_IP_PER_MINUTE".into(), "100000".into()),
+            // Test instances are http://localhost:PORT peers of each other.
+            (
+                "KOGI_FEDERATION_ALLOW_PRIVATE_ADDRESSES".into(),
+                "true".into(),
+            ),
+            (
+                "KOGI_FEDERATION_DELIVERY_FIRST_RETRY_SECS".into(),
+                "1".into(),
+            ),
+            (
+                "KOGI_FEDERATION_DELIVERY_MAX_BACKOFF_SECS".into(),
+                "2".into(),
+            ),
+            ("KOGI_FEDERATION_FETCH_TIMEOUT_SECS".into(), "5".into()),
         ];
         let smtp = if opts.smtp {
             SmtpSink::start(dir.path())
@@ -507,6 +521,29 @@ impl Instance {
         }
     }
 
+    /// One text value from the database.
+    pub fn sql_string(&self, query: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct S {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            s: String,
+        }
+        match backend() {
+            Backend::Postgres => {
+                let mut c = diesel::PgConnection::establish(&self.db_url).unwrap();
+                diesel::sql_query(query).get_result::<S>(&mut c).unwrap().s
+            }
+            Backend::Sqlite => {
+                let path = self.db_url.trim_start_matches("sqlite://");
+                let mut c = diesel::SqliteConnection::establish(path).unwrap();
+                diesel::sql_query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut c)
+                    .unwrap();
+                diesel::sql_query(query).get_result::<S>(&mut c).unwrap().s
+            }
+        }
+    }
+
     pub fn sql_exec(&self, query: &str) {
         match backend() {
             Backend::Postgres => {
@@ -602,6 +639,52 @@ pub async fn csrf(client: &reqwest::Client, url: &str) -> String {
     csrf_of(&html)
 }
 
+/// Deliveries waiting in an instance's queue (from its metrics).
+pub async fn pending_deliveries(i: &Instance) -> i64 {
+    let m = reqwest::get(i.u("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    m.lines()
+        .find_map(|l| l.strip_prefix("kogi_delivery_queue{state=\"pending\"} "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits until no instance has deliveries waiting (instead of sleeping and hoping).
+pub async fn wait_quiet(instances: &[&Instance]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut busy = 0;
+        for i in instances {
+            busy += pending_deliveries(i).await;
+        }
+        if busy == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instances still have {busy} deliveries pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls `check` until it holds (for effects that follow a delivery).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A PNG of the given size.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -612,4 +695,8 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
         .write_to(&mut out, image::ImageFormat::Png)
         .unwrap();
     out.into_inner()
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

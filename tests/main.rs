@@ -7,4 +7,5 @@ mod harness;
 mod accounts;
 mod bad_input;
 mod browser;
+mod federation;
 mod ops;

@@ -50,3 +50,13 @@ pub async fn set_role(core: &Core, username: &str, role: &str) -> Result<Account
 pub async fn set_setting(core: &Core, key: &str, value: &str) -> Result<()> {
     settings::save(&core.db, key, value).await
 }
+
+/// Blocks an instance (`host` or `host:port`): its inbox posts are refused with 403 and
+/// nothing more is delivered to it.
+pub async fn block_instance(core: &Core, host: &str, blocked: bool) -> Result<()> {
+    let host = host.trim().to_lowercase();
+    if host.is_empty() || host.contains('/') || host.contains('@') {
+        return Err(Error::invalid("host", "bad_request"));
+    }
+    kogi_core::deliveries::set_blocked(core, &host, blocked).await
+}

@@ -289,7 +289,9 @@ pub async fn claim_deliveries(
             run_blocking(move || {
                 let mut conn = p.get()?;
                 conn.immediate_transaction(|conn| {
-                    let sql = format!("UPDATE deliveries SET locked_until = $3 WHERE id IN ({PICK}) RETURNING *");
+                    // SQLite numbers `$N` parameters by first appearance; `?N` by N.
+                    let pick = PICK.replace('$', "?");
+                    let sql = format!("UPDATE deliveries SET locked_until = ?3 WHERE id IN ({pick}) RETURNING *");
                     Ok(diesel::sql_query(sql)
                         .bind::<Timestamp, _>(now)
                         .bind::<BigInt, _>(limit)

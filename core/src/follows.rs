@@ -193,3 +193,15 @@ pub async fn follower_inboxes(core: &Core, target_id: i64) -> Result<Vec<String>
     out.dedup();
     Ok(out)
 }
+
+/// Everyone this actor follows or asked to follow, with the state of each.
+pub async fn outgoing(core: &Core, follower_id: i64) -> Result<Vec<(Actor, String)>> {
+    db_run!(core.db, |conn| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
+            .filter(follows::follower_id.eq(follower_id))
+            .order(follows::id.desc())
+            .select((Actor::as_select(), follows::state))
+            .load(conn)?)
+    })
+}

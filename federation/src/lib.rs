@@ -2,9 +2,14 @@
 //! gets from the day it is created; actors, the inbox pipeline, the delivery queue, WebFinger
 //! and NodeInfo build on it.
 
+pub mod activities;
 pub mod actors;
 pub mod client;
+pub mod delivery;
+pub mod fetch;
+pub mod inbox;
 pub mod nodeinfo;
+pub mod signatures;
 pub mod vocab;
 pub mod webfinger;
 

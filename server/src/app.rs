@@ -19,6 +19,7 @@ use crate::theme::Theme;
 #[derive(Clone)]
 pub struct AppState {
     pub core: Core,
+    pub fed: kogi_federation::delivery::Federation,
     pub config: Arc<Config>,
     pub theme: Arc<Theme>,
     pub metrics: Arc<Metrics>,
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/kogi/v1", api)
         .merge(crate::ops::router())
         .merge(crate::ap::router())
+        .merge(crate::ap::inbox_router(state.config.federation.inbox_max_bytes))
         .fallback(crate::web::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::render_errors))
         .layer(axum::middleware::from_fn(crate::web::refuse_nul))
@@ -113,18 +115,59 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The federation context: HTTP client and delivery settings from the configuration.
+pub fn build_federation(
+    config: &Config,
+    core: &Core,
+) -> anyhow::Result<kogi_federation::delivery::Federation> {
+    use kogi_federation::client::{ClientSettings, HttpClient};
+    use kogi_federation::delivery::{DeliverySettings, Federation};
+    let f = &config.federation;
+    let client = HttpClient::new(ClientSettings {
+        allow_private_addresses: f.allow_private_addresses,
+        timeout: Duration::from_secs(f.fetch_timeout_secs),
+        max_response_bytes: f.fetch_max_bytes,
+        user_agent: format!(
+            "Kogi/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            config.public_url
+        ),
+    })
+    .map_err(|e| anyhow::anyhow!("federation client: {e}"))?;
+    let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
+    Ok(Federation {
+        core: core.clone(),
+        client,
+        delivery: Arc::new(DeliverySettings {
+            first_retry: secs(f.first_retry_secs),
+            max_backoff: secs(f.max_backoff_secs),
+            give_up: secs(f.give_up_secs),
+            dead_after: secs(f.dead_after_secs),
+            probe_interval: secs(f.probe_interval_secs),
+            concurrency: f.concurrency,
+        }),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
 /// Runs the web server until SIGTERM or Ctrl-C; requests in flight are allowed to finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let core = build_core(&config, true).await?;
     let theme = Theme::load(config.themes_dir.clone())?;
+    let fed = build_federation(&config, &core)?;
+    // The instance actor exists before anyone needs it to sign a fetch.
+    kogi_core::actors::instance_actor(&core).await?;
     let state = AppState {
+        fed: fed.clone(),
         core,
         config: Arc::new(config.clone()),
         theme: Arc::new(theme),
         metrics: Arc::new(Metrics::default()),
     };
     spawn_housekeeping(state.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(fed.run_worker(stop_rx));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
@@ -141,6 +184,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // Deliveries in flight finish; queued ones stay in the database for the next start.
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -178,6 +224,13 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(e) = kogi_core::accounts::prune_sessions(&state.core).await {
                 tracing::warn!(error = %e, "pruning sessions failed");
+            }
+            // Longer than any peer's retry horizon (Mastodon retries for about a week).
+            if let Err(e) = kogi_core::inbox::prune(&state.core, 30).await {
+                tracing::warn!(error = %e, "pruning seen activities failed");
+            }
+            if let Err(e) = kogi_core::deliveries::prune(&state.core, 30).await {
+                tracing::warn!(error = %e, "pruning finished deliveries failed");
             }
         }
     });

@@ -14,6 +14,7 @@ use kogi_core::settings::InstanceSettings;
 pub enum Kind {
     Str,
     Int,
+    Bool,
     /// A list: an array in TOML, comma-separated in the environment.
     List,
 }
@@ -88,6 +89,16 @@ pub const KEYS: &[Key] = &[
     key!("accounts.reset_token_minutes", "KOGI_ACCOUNTS_RESET_TOKEN_MINUTES", Int, "60", "How long a password-reset link works."),
     key!("log.format", "KOGI_LOG_FORMAT", Str, "text", "`text` or `json` (one JSON object per line)."),
     key!("log.level", "KOGI_LOG_LEVEL", Str, "info", "Log filter, e.g. `info`, `debug`, or `info,kogi=debug`."),
+    key!("federation.allow_private_addresses", "KOGI_FEDERATION_ALLOW_PRIVATE_ADDRESSES", Bool, "false", "Let federation reach private, loopback and link-local addresses (and plain-HTTP peers). Only for tests and closed networks."),
+    key!("federation.inbox_max_bytes", "KOGI_FEDERATION_INBOX_MAX_BYTES", Int, "1048576", "Largest activity accepted by an inbox (bytes)."),
+    key!("federation.fetch_timeout_secs", "KOGI_FEDERATION_FETCH_TIMEOUT_SECS", Int, "10", "Time limit for one request to another server."),
+    key!("federation.fetch_max_bytes", "KOGI_FEDERATION_FETCH_MAX_BYTES", Int, "1048576", "Largest document fetched from another server (bytes)."),
+    key!("federation.delivery.first_retry_secs", "KOGI_FEDERATION_DELIVERY_FIRST_RETRY_SECS", Int, "30", "Wait before the first retry of a failed delivery; it doubles (±20%) after each failure."),
+    key!("federation.delivery.max_backoff_secs", "KOGI_FEDERATION_DELIVERY_MAX_BACKOFF_SECS", Int, "21600", "Longest wait between two attempts."),
+    key!("federation.delivery.give_up_secs", "KOGI_FEDERATION_DELIVERY_GIVE_UP_SECS", Int, "604800", "A delivery still failing this long after it was queued is given up."),
+    key!("federation.delivery.dead_after_secs", "KOGI_FEDERATION_DELIVERY_DEAD_AFTER_SECS", Int, "86400", "A server failing this long is marked dead: its deliveries wait and it is probed."),
+    key!("federation.delivery.probe_interval_secs", "KOGI_FEDERATION_DELIVERY_PROBE_INTERVAL_SECS", Int, "3600", "How often a dead server is probed; when it answers, its deliveries catch up."),
+    key!("federation.delivery.concurrency", "KOGI_FEDERATION_DELIVERY_CONCURRENCY", Int, "8", "Deliveries sent at once per process."),
     key!("metrics.token", "KOGI_METRICS_TOKEN", Str, "", "Bearer token that lets non-loopback clients read /metrics. Unset: loopback only.", secret),
 ];
 
@@ -179,7 +190,22 @@ impl IpRange {
 }
 
 #[derive(Debug, Clone)]
+pub struct Federation {
+    pub allow_private_addresses: bool,
+    pub inbox_max_bytes: usize,
+    pub fetch_timeout_secs: u64,
+    pub fetch_max_bytes: usize,
+    pub first_retry_secs: i64,
+    pub max_backoff_secs: i64,
+    pub give_up_secs: i64,
+    pub dead_after_secs: i64,
+    pub probe_interval_secs: i64,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
 pub struct Config {
+    pub federation: Federation,
     pub listen: SocketAddr,
     /// Without a trailing slash.
     pub public_url: String,
@@ -260,6 +286,7 @@ fn raw_values(
                 Some(v) => Some(match (key.kind, v) {
                     (Kind::Str, toml::Value::String(s)) => s.clone(),
                     (Kind::Int, toml::Value::Integer(i)) => i.to_string(),
+                    (Kind::Bool, toml::Value::Boolean(b)) => b.to_string(),
                     (Kind::List, toml::Value::Array(a)) => a
                         .iter()
                         .map(|x| {
@@ -274,6 +301,7 @@ fn raw_values(
                         let want = match kind {
                             Kind::Str => "a string",
                             Kind::Int => "a whole number",
+                            Kind::Bool => "true or false",
                             Kind::List => "a list of strings",
                         };
                         return Err(err(key.path, format!("must be {want}")));
@@ -299,6 +327,15 @@ impl Values {
 
     fn str_or(&self, path: &str, default: &str) -> String {
         self.get(path).unwrap_or(default).to_string()
+    }
+
+    fn bool(&self, path: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(path).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+            Some(v) => Err(err(path, format!("must be true or false, got {v:?}"))),
+        }
     }
 
     fn int(&self, path: &str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
@@ -493,7 +530,36 @@ pub fn load_with(
         ));
     }
 
+    let federation = Federation {
+        allow_private_addresses: v.bool("federation.allow_private_addresses", false)?,
+        inbox_max_bytes: v.int("federation.inbox_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
+        fetch_timeout_secs: v.int("federation.fetch_timeout_secs", 10, 1, 600)? as u64,
+        fetch_max_bytes: v.int("federation.fetch_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
+        first_retry_secs: v.int("federation.delivery.first_retry_secs", 30, 1, 86_400)?,
+        max_backoff_secs: v.int(
+            "federation.delivery.max_backoff_secs",
+            21_600,
+            1,
+            30 * 86_400,
+        )?,
+        give_up_secs: v.int("federation.delivery.give_up_secs", 604_800, 1, 365 * 86_400)?,
+        dead_after_secs: v.int(
+            "federation.delivery.dead_after_secs",
+            86_400,
+            1,
+            365 * 86_400,
+        )?,
+        probe_interval_secs: v.int(
+            "federation.delivery.probe_interval_secs",
+            3_600,
+            1,
+            30 * 86_400,
+        )?,
+        concurrency: v.int("federation.delivery.concurrency", 8, 1, 256)? as usize,
+    };
+
     Ok(Config {
+        federation,
         listen,
         public_url,
         data_dir,

@@ -96,6 +96,7 @@ pub fn title_for(code: &str) -> &'static str {
         "invalid_body" => "The body does not match the expected fields and types",
         "method_not_allowed" => "Method not allowed",
         "unavailable" => "Service unavailable",
+        "unreachable" => "The other server could not be reached",
         "internal" => "Internal error",
         _ => "Bad request",
     }

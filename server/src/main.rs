@@ -86,6 +86,10 @@ enum AdminCommand {
     SetRole { name: String, role: String },
     /// Save an instance setting; it wins over the configuration from now on.
     SetSetting { key: String, value: String },
+    /// Block an instance (host or host:port): its activities are refused, nothing is sent to it.
+    BlockInstance { host: String },
+    /// Lift an instance block.
+    UnblockInstance { host: String },
 }
 
 #[derive(Subcommand)]
@@ -208,6 +212,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .await
                         .map_err(describe)?;
                     println!("{} is now {}", a.username, a.role);
+                }
+                AdminCommand::BlockInstance { host } => {
+                    kogi_admin::block_instance(&core, &host, true)
+                        .await
+                        .map_err(describe)?;
+                    println!("blocked {host}");
+                }
+                AdminCommand::UnblockInstance { host } => {
+                    kogi_admin::block_instance(&core, &host, false)
+                        .await
+                        .map_err(describe)?;
+                    println!("unblocked {host}");
                 }
                 AdminCommand::SetSetting { key, value } => {
                     kogi_core::settings::validate(&key, &value).map_err(|m| anyhow::anyhow!(m))?;

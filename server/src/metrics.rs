@@ -48,8 +48,18 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, pool: (u32, u32, u32)) -> String {
+    pub fn render(&self, pool: (u32, u32, u32), queue: &[(String, i64)]) -> String {
         let mut out = String::new();
+        out.push_str("# HELP kogi_delivery_queue Deliveries by state (pending = waiting to be sent or retried).\n");
+        out.push_str("# TYPE kogi_delivery_queue gauge\n");
+        for state in ["pending", "done", "failed", "expired"] {
+            let n = queue
+                .iter()
+                .find(|(s, _)| s == state)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            out.push_str(&format!("kogi_delivery_queue{{state=\"{state}\"}} {n}\n"));
+        }
         out.push_str(
             "# HELP kogi_http_requests_total HTTP requests by method, route and status.\n",
         );

@@ -52,7 +52,10 @@ async fn metrics(
         )
             .into_response();
     }
-    let body = state.metrics.render(state.core.db.usage());
+    let queue = kogi_core::deliveries::counts(&state.core)
+        .await
+        .unwrap_or_default();
+    let body = state.metrics.render(state.core.db.usage(), &queue);
     (
         [(
             header::CONTENT_TYPE,

@@ -180,4 +180,6 @@ pub struct ProfileUpdate {
     pub skills: Option<Vec<String>>,
     pub links: Option<Vec<ProfileLink>>,
     pub language: Option<Option<String>>,
+    /// Follow requests need approval (`manuallyApprovesFollowers`).
+    pub locked: Option<bool>,
 }

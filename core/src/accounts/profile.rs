@@ -140,6 +140,11 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
                 .set(actors::links.eq(v))
                 .execute(conn)?;
         }
+        if let Some(v) = update.locked {
+            diesel::update(actors::table.find(actor_id))
+                .set(actors::manually_approves_followers.eq(v))
+                .execute(conn)?;
+        }
         if let Some(v) = &language {
             diesel::update(accounts::table.find(account_id))
                 .set(accounts::language.eq(v))

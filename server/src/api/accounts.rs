@@ -228,6 +228,8 @@ pub struct Me {
     pub language: Option<String>,
     /// `user`, `moderator` or `admin`.
     pub role: String,
+    /// Follow requests need approval.
+    pub locked: bool,
     pub created_at: String,
 }
 
@@ -257,6 +259,7 @@ pub(super) fn me_of(state: &AppState, p: &Person) -> Me {
             .collect(),
         language: p.account.language.clone(),
         role: p.account.role.clone(),
+        locked: p.actor.manually_approves_followers,
         created_at: p
             .account
             .created_at
@@ -285,6 +288,8 @@ pub struct ProfilePatch {
     /// At most four, each a name and an http(s) URL. Replaces the whole list.
     pub links: Option<Vec<LinkDto>>,
     pub language: Option<String>,
+    /// Follow requests need approval.
+    pub locked: Option<bool>,
 }
 
 /// Edit the profile; fields left out stay as they are.
@@ -325,6 +330,7 @@ pub async fn update_me(
                 .collect()
         }),
         language: body.language.map(Some),
+        locked: body.locked,
     };
     accounts::update_profile(&state.core, &user.person, update).await?;
     let person = accounts::find_person_by_account_id(&state.core.db, user.person.account.id)

@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod follows;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -151,6 +152,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/accounts/{username}/approve", post(admin::approve))
         .route("/admin/settings", get(admin::settings))
         .route("/admin/settings/{key}", put(admin::put_setting))
+        .route("/admin/federation/queue", get(follows::queue))
+        .route(
+            "/follows",
+            post(follows::follow)
+                .get(follows::list)
+                .delete(follows::unfollow),
+        )
+        .route("/followers", get(follows::followers))
+        .route("/follow-requests", get(follows::requests))
+        .route("/follow-requests/answer", post(follows::answer))
         // Outside the default limit on purpose: uploads get their own, larger one.
         .merge(uploads)
         .fallback(api_not_found)
@@ -177,6 +188,8 @@ impl Modify for BearerAuth {
         accounts::me, accounts::update_me, accounts::put_avatar, accounts::delete_avatar,
         auth::create_token, auth::delete_current_token, auth::list_tokens, auth::delete_token,
         admin::pending, admin::approve, admin::settings, admin::put_setting,
+        follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
+        follows::answer, follows::queue,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

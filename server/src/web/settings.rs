@@ -142,6 +142,7 @@ pub async fn profile_save(ctx: WebCtx, mut multipart: Multipart) -> Result<Respo
         skills: Some(split_tags(&get("skills"))),
         links: Some(links.clone()),
         language: None,
+        locked: None,
     };
     if let Err(e) = accounts::update_profile(&ctx.state.core, &person, update).await {
         return Ok(rerender(form_errors(&ctx, e)?));

@@ -1,0 +1,306 @@
+//! Activities Kogi builds and the dispatcher that applies received ones. This release covers
+//! follows (`Follow`, `Accept`, `Reject`, `Undo(Follow)`) and actor updates and deletions;
+//! everything else is accepted and ignored.
+
+use kogi_core::accounts::Actor;
+use kogi_core::follows::{self, ACCEPTED, PENDING};
+use serde_json::{json, Value};
+
+use crate::actors::{host_of, parse_remote_actor};
+use crate::delivery::Federation;
+use crate::inbox::{Accepted, InboxError};
+use crate::vocab::AS_CONTEXT;
+
+/// The `actor` of an activity, whether a string or an embedded object.
+pub fn actor_id(doc: &Value) -> Option<String> {
+    crate::actors::first_url(doc.get("actor")?)
+}
+
+/// The id of an activity's `object`, whether a string or an embedded object.
+pub fn object_id(doc: &Value) -> Option<String> {
+    match doc.get("object")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+pub fn new_id(base: &str, kind: &str) -> String {
+    format!("{base}/activities/{kind}/{}", uuid_v4())
+}
+
+fn uuid_v4() -> String {
+    use rand::Rng;
+    let b: [u8; 16] = rand::thread_rng().gen();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn follow(id: &str, actor: &str, object: &str) -> Value {
+    json!({ "@context": AS_CONTEXT, "id": id, "type": "Follow", "actor": actor, "object": object })
+}
+
+/// `Accept` or `Reject` of a Follow (the Follow embedded, as Mastodon matches either way).
+pub fn answer(kind: &str, base: &str, target: &str, follow_id: &str, follower: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": new_id(base, &kind.to_lowercase()),
+        "type": kind,
+        "actor": target,
+        "object": { "id": follow_id, "type": "Follow", "actor": follower, "object": target },
+    })
+}
+
+pub fn undo_follow(base: &str, follower: &str, follow_id: &str, target: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": new_id(base, "undo"),
+        "type": "Undo",
+        "actor": follower,
+        "object": { "id": follow_id, "type": "Follow", "actor": follower, "object": target },
+    })
+}
+
+/// The result of asking to follow someone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowState {
+    Following,
+    Requested,
+}
+
+impl Federation {
+    fn base(&self) -> String {
+        self.core.config.public_url.clone()
+    }
+
+    /// `follower` (local) follows `target` (local or remote).
+    pub async fn follow(&self, follower: &Actor, target: &Actor) -> kogi_core::Result<FollowState> {
+        if follower.id == target.id {
+            return Err(kogi_core::Error::invalid("target", "bad_request"));
+        }
+        if let Some(existing) = follows::find(&self.core, follower.id, target.id).await? {
+            if existing.state == ACCEPTED {
+                return Ok(FollowState::Following);
+            }
+        }
+        let id = new_id(&self.base(), "follow");
+        if target.local {
+            let state = if target.manually_approves_followers {
+                PENDING
+            } else {
+                ACCEPTED
+            };
+            follows::upsert(&self.core, follower.id, target.id, &id, state).await?;
+            return Ok(if state == ACCEPTED {
+                FollowState::Following
+            } else {
+                FollowState::Requested
+            });
+        }
+        let f = follows::upsert(&self.core, follower.id, target.id, &id, PENDING).await?;
+        let activity = follow(&f.ap_id, &follower.ap_id, &target.ap_id);
+        self.enqueue(
+            &activity,
+            follower.id,
+            std::slice::from_ref(&target.inbox_url),
+        )
+        .await?;
+        Ok(FollowState::Requested)
+    }
+
+    /// Stops following (or withdraws a request).
+    pub async fn unfollow(&self, follower: &Actor, target: &Actor) -> kogi_core::Result<bool> {
+        let Some(f) = follows::find(&self.core, follower.id, target.id).await? else {
+            return Ok(false);
+        };
+        follows::remove(&self.core, follower.id, target.id).await?;
+        if !target.local {
+            let activity = undo_follow(&self.base(), &follower.ap_id, &f.ap_id, &target.ap_id);
+            self.enqueue(
+                &activity,
+                follower.id,
+                std::slice::from_ref(&target.inbox_url),
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// Approves or rejects a pending follow request to a local actor.
+    pub async fn answer_request(
+        &self,
+        target: &Actor,
+        follower: &Actor,
+        approve: bool,
+    ) -> kogi_core::Result<bool> {
+        let Some(f) = follows::find(&self.core, follower.id, target.id).await? else {
+            return Ok(false);
+        };
+        if approve {
+            follows::set_state(&self.core, f.id, ACCEPTED).await?;
+        } else {
+            follows::remove(&self.core, follower.id, target.id).await?;
+        }
+        if !follower.local {
+            let kind = if approve { "Accept" } else { "Reject" };
+            let activity = answer(kind, &self.base(), &target.ap_id, &f.ap_id, &follower.ap_id);
+            self.enqueue(
+                &activity,
+                target.id,
+                std::slice::from_ref(&follower.inbox_url),
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// Applies a verified activity from `sender`.
+    pub async fn dispatch(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let kind = doc.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "Follow" => self.on_follow(sender, doc).await,
+            "Accept" | "Reject" => self.on_answer(sender, doc, kind == "Accept").await,
+            "Undo" => {
+                let inner = doc
+                    .get("object")
+                    .and_then(|o| o.get("type"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                match inner {
+                    "Follow" => self.on_undo_follow(sender, doc).await,
+                    other => Ok(Accepted::Ignored(format!("Undo of {other}"))),
+                }
+            }
+            "Update" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
+                let obj = doc.get("object").cloned().unwrap_or(Value::Null);
+                match parse_remote_actor(&obj, &sender.ap_id) {
+                    Ok(remote) => {
+                        kogi_core::actors::upsert_remote(&self.core, remote).await?;
+                        Ok(Accepted::Applied("Update(actor)".into()))
+                    }
+                    Err(e) => Err(InboxError::Malformed(e.to_string())),
+                }
+            }
+            "Delete" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
+                kogi_core::actors::mark_remote_deleted(&self.core, sender.id).await?;
+                Ok(Accepted::Applied("Delete(actor)".into()))
+            }
+            other => Ok(Accepted::Ignored(format!("{other} is not handled"))),
+        }
+    }
+
+    async fn local_target(&self, doc: &Value) -> Result<Option<Actor>, InboxError> {
+        let Some(target) = object_id(doc) else {
+            return Ok(None);
+        };
+        Ok(kogi_core::actors::find_by_ap_id(&self.core, &target)
+            .await?
+            .filter(|a| a.local && a.deleted_at.is_none() && a.kind != "application"))
+    }
+
+    async fn on_follow(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let Some(target) = self.local_target(doc).await? else {
+            return Ok(Accepted::Ignored("Follow of an unknown actor".into()));
+        };
+        let follow_id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let existing = follows::find(&self.core, sender.id, target.id).await?;
+        let state = match &existing {
+            Some(f) if f.state == ACCEPTED => ACCEPTED,
+            _ if target.manually_approves_followers => PENDING,
+            _ => ACCEPTED,
+        };
+        let f = follows::upsert(&self.core, sender.id, target.id, &follow_id, state).await?;
+        if state == ACCEPTED {
+            if f.state != ACCEPTED {
+                follows::set_state(&self.core, f.id, ACCEPTED).await?;
+            }
+            // Re-sent Follows get a fresh Accept: the first may have been lost.
+            let accept = answer(
+                "Accept",
+                &self.base(),
+                &target.ap_id,
+                &follow_id,
+                &sender.ap_id,
+            );
+            self.enqueue(&accept, target.id, std::slice::from_ref(&sender.inbox_url))
+                .await?;
+            Ok(Accepted::Applied("Follow accepted".into()))
+        } else {
+            Ok(Accepted::Applied("Follow pending approval".into()))
+        }
+    }
+
+    async fn on_answer(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        accepted: bool,
+    ) -> Result<Accepted, InboxError> {
+        // Match by the Follow's id, or by the embedded Follow's actor and object.
+        let follow = match object_id(doc) {
+            Some(id) => follows::find_by_ap_id(&self.core, &id).await?,
+            None => None,
+        };
+        let follow = match follow {
+            Some(f) => Some(f),
+            None => {
+                let embedded_actor = doc
+                    .get("object")
+                    .and_then(|o| o.get("actor"))
+                    .and_then(crate::actors::first_url);
+                match embedded_actor {
+                    Some(a) => match kogi_core::actors::find_by_ap_id(&self.core, &a).await? {
+                        Some(local) if local.local => {
+                            follows::find(&self.core, local.id, sender.id).await?
+                        }
+                        _ => None,
+                    },
+                    None => None,
+                }
+            }
+        };
+        let Some(f) = follow else {
+            return Ok(Accepted::Ignored("answer to an unknown Follow".into()));
+        };
+        // Only the followed actor may answer.
+        if f.target_id != sender.id {
+            return Err(InboxError::Unauthorized(
+                "only the followed actor can answer a Follow".into(),
+            ));
+        }
+        if accepted {
+            follows::set_state(&self.core, f.id, ACCEPTED).await?;
+            Ok(Accepted::Applied("Accept".into()))
+        } else {
+            follows::remove(&self.core, f.follower_id, f.target_id).await?;
+            Ok(Accepted::Applied("Reject".into()))
+        }
+    }
+
+    async fn on_undo_follow(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let inner = doc.get("object").cloned().unwrap_or(Value::Null);
+        if actor_id(&inner)
+            .as_deref()
+            .is_some_and(|a| a != sender.ap_id)
+        {
+            return Err(InboxError::Unauthorized(
+                "an Undo must come from the Follow's actor".into(),
+            ));
+        }
+        let Some(target) = self.local_target(&inner).await? else {
+            return Ok(Accepted::Ignored(
+                "Undo of a Follow of an unknown actor".into(),
+            ));
+        };
+        follows::remove(&self.core, sender.id, target.id).await?;
+        Ok(Accepted::Applied("Undo(Follow)".into()))
+    }
+}
+
+/// Is `url` hosted on the same instance as `actor`?
+pub fn same_instance(url: &str, actor: &Actor) -> bool {
+    host_of(url).as_deref() == Some(actor.host.as_str())
+}

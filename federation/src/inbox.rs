@@ -1,0 +1,189 @@
+//! The inbox pipeline, in DESIGN.md §4's order: (size, checked by the HTTP layer) →
+//! signature parse → key (cached, one refetch) → verify → instance block → de-duplication →
+//! parse → dispatch. Unsigned or badly signed requests change nothing but, at most, a cached
+//! key; an unreachable key is 503 so the sender retries; unknown types are accepted and
+//! ignored.
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::actors::host_of;
+use crate::client::FetchError;
+use crate::delivery::Federation;
+use crate::signatures::{self, IncomingRequest, VerifyPolicy};
+
+/// Why an inbox refused a request; each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("the sender's key could not be fetched: {0}")]
+    KeyUnavailable(String),
+    #[error("instance blocked")]
+    Blocked,
+    #[error("malformed activity: {0}")]
+    Malformed(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl InboxError {
+    pub fn status(&self) -> u16 {
+        match self {
+            InboxError::Unauthorized(_) => 401,
+            InboxError::KeyUnavailable(_) => 503,
+            InboxError::Blocked => 403,
+            InboxError::Malformed(_) => 400,
+            InboxError::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<kogi_core::Error> for InboxError {
+    fn from(e: kogi_core::Error) -> Self {
+        InboxError::Internal(e.to_string())
+    }
+}
+
+/// What happened to an accepted activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    Applied(String),
+    Duplicate,
+    Ignored(String),
+}
+
+/// An inbound POST as the HTTP layer hands it over.
+pub struct Inbound<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+}
+
+fn signature_header(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get("signature").and_then(|v| v.to_str().ok()) {
+        return Some(v.to_string());
+    }
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Signature "))
+        .map(str::to_string)
+}
+
+impl Federation {
+    pub async fn receive(&self, req: Inbound<'_>) -> Result<Accepted, InboxError> {
+        // Signature header.
+        let header = signature_header(req.headers)
+            .ok_or_else(|| InboxError::Unauthorized("no signature".into()))?;
+        let params = signatures::parse_signature_header(&header)
+            .map_err(|e| InboxError::Unauthorized(e.to_string()))?;
+        let incoming = IncomingRequest {
+            method: req.method,
+            path_and_query: req.path_and_query,
+            headers: req.headers,
+            body: Some(req.body),
+        };
+        let policy = VerifyPolicy::default();
+        let owner_hint = signatures::key_owner_hint(&params.key_id);
+
+        // The key: cached, else fetched; on a failed verification with a cached key, fetched
+        // once more (the peer may have rotated it).
+        let cached = kogi_core::actors::find_by_key_id(&self.core, &params.key_id).await?;
+        let (actor, fresh) = match cached {
+            Some(a) if !a.local => (a, false),
+            Some(_) => {
+                return Err(InboxError::Unauthorized(
+                    "a local key signed a remote request".into(),
+                ))
+            }
+            None => {
+                // A Delete from an actor never seen: nothing to delete, and no fetch (the
+                // actor is usually gone already).
+                if let Ok(doc) = serde_json::from_slice::<Value>(req.body) {
+                    if doc.get("type").and_then(Value::as_str) == Some("Delete")
+                        && doc.get("actor").and_then(Value::as_str) == Some(owner_hint.as_str())
+                    {
+                        return Ok(Accepted::Ignored("Delete from an unknown actor".into()));
+                    }
+                }
+                match self.fetch_actor(&owner_hint).await {
+                    Ok(a) => (a, true),
+                    Err(e) if e.is_network() => {
+                        return Err(InboxError::KeyUnavailable(e.to_string()))
+                    }
+                    Err(FetchError::Refused(m)) => {
+                        return Err(InboxError::Unauthorized(format!("key owner refused: {m}")))
+                    }
+                    Err(e) => {
+                        return Err(InboxError::Unauthorized(format!(
+                            "key owner unavailable: {e}"
+                        )))
+                    }
+                }
+            }
+        };
+        let mut actor = actor;
+        if actor.key_id.as_deref() != Some(params.key_id.as_str()) {
+            return Err(InboxError::Unauthorized(
+                "the key id is not the actor's key".into(),
+            ));
+        }
+        let now = SystemTime::now();
+        if let Err(first) =
+            signatures::verify(&incoming, &params, &actor.public_key_pem, now, &policy)
+        {
+            let key_problem = matches!(
+                first,
+                signatures::SignatureError::BadSignature | signatures::SignatureError::BadKey(_)
+            );
+            if fresh || !key_problem {
+                return Err(InboxError::Unauthorized(first.to_string()));
+            }
+            actor = match self.fetch_actor(&actor.ap_id).await {
+                Ok(a) => a,
+                Err(e) if e.is_network() => return Err(InboxError::KeyUnavailable(e.to_string())),
+                Err(_) => return Err(InboxError::Unauthorized(first.to_string())),
+            };
+            signatures::verify(&incoming, &params, &actor.public_key_pem, now, &policy)
+                .map_err(|e| InboxError::Unauthorized(e.to_string()))?;
+        }
+
+        // Instance block.
+        if kogi_core::deliveries::is_blocked(&self.core, &actor.host).await? {
+            return Err(InboxError::Blocked);
+        }
+
+        // Parse, then de-duplicate by id.
+        let doc: Value = serde_json::from_slice(req.body)
+            .map_err(|e| InboxError::Malformed(format!("not JSON: {e}")))?;
+        let id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InboxError::Malformed("no id".into()))?
+            .to_string();
+        let claimed_actor = crate::activities::actor_id(&doc)
+            .ok_or_else(|| InboxError::Malformed("no actor".into()))?;
+        // The key's owner must be the activity's actor, and the activity must be hosted on the
+        // actor's instance (host and port); anything else is not applied as sent.
+        if claimed_actor != actor.ap_id {
+            return Err(InboxError::Unauthorized(
+                "the activity's actor is not the key's owner".into(),
+            ));
+        }
+        if host_of(&id).as_deref() != Some(actor.host.as_str()) {
+            return Err(InboxError::Unauthorized(
+                "the activity's id belongs to another instance".into(),
+            ));
+        }
+        if kogi_core::inbox::seen(&self.core, &id).await? {
+            return Ok(Accepted::Duplicate);
+        }
+        let result = self.dispatch(&actor, &doc).await?;
+        // Recorded once processing completed: a failure above is not a replay next time.
+        kogi_core::inbox::mark_seen(&self.core, &id).await?;
+        Ok(result)
+    }
+}

@@ -1,0 +1,564 @@
+//! Federation between real instances on loopback with real HTTP signatures: discovery,
+//! follows, the inbox pipeline's refusals, and the delivery queue's retries.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+
+use crate::harness::{eventually, sqlite_only, wait_quiet, Instance, PASSWORD};
+
+const AP: &str = "application/activity+json";
+
+async fn get_json(url: &str) -> (u16, Value, String) {
+    let r = reqwest::Client::new()
+        .get(url)
+        .header("accept", AP)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, r.json().await.unwrap_or(Value::Null), ct)
+}
+
+async fn api(
+    i: &Instance,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new()
+        .request(method, i.u(&format!("/api/kogi/v1{path}")))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn host(i: &Instance) -> String {
+    format!("localhost:{}", i.port)
+}
+
+#[tokio::test]
+async fn webfinger_actor_and_nodeinfo_answer_as_mastodon_expects() {
+    if !sqlite_only() {
+        return;
+    }
+    let a = Instance::start().await;
+    a.user("ann").await;
+    let c = reqwest::Client::new();
+    let r = c
+        .get(a.u(&format!(
+            "/.well-known/webfinger?resource=acct:ann@{}",
+            host(&a)
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/jrd+json");
+    let jrd: Value = r.json().await.unwrap();
+    assert_eq!(jrd["subject"], format!("acct:ann@{}", host(&a)));
+    let self_link = jrd["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .unwrap();
+    assert_eq!(self_link["href"], a.u("/users/ann"));
+    // By URL too, and unknown people are 404.
+    let r = c
+        .get(a.u(&format!(
+            "/.well-known/webfinger?resource={}",
+            a.u("/users/ann")
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        c.get(a.u(&format!(
+            "/.well-known/webfinger?resource=acct:nobody@{}",
+            host(&a)
+        )))
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        404
+    );
+
+    // The round trip: preferredUsername + host gives back the same id.
+    let (s, actor, ct) = get_json(&a.u("/users/ann")).await;
+    assert_eq!(s, 200);
+    assert_eq!(ct, AP);
+    assert_eq!(actor["id"], a.u("/users/ann"));
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["preferredUsername"], "ann");
+    for field in [
+        "inbox",
+        "outbox",
+        "followers",
+        "following",
+        "url",
+        "published",
+        "name",
+        "summary",
+    ] {
+        assert!(!actor[field].is_null(), "{field} missing");
+    }
+    assert_eq!(actor["endpoints"]["sharedInbox"], a.u("/inbox"));
+    assert_eq!(actor["publicKey"]["owner"], a.u("/users/ann"));
+    assert!(actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_eq!(actor["manuallyApprovesFollowers"], false);
+    assert!(actor["@context"]
+        .to_string()
+        .contains("https://www.w3.org/ns/activitystreams"));
+    // The same URL is HTML for browsers.
+    let html = c
+        .get(a.u("/users/ann"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(html.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let ld = c
+        .get(a.u("/users/ann"))
+        .header(
+            "accept",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ld.headers()["content-type"], AP);
+    assert_eq!(ld.headers()["vary"], "Accept");
+
+    // The instance actor is fetchable unsigned.
+    let (s, inst, _) = get_json(&a.u("/actor")).await;
+    assert_eq!(s, 200);
+    assert_eq!(inst["type"], "Application");
+    let r = c
+        .get(a.u(&format!("/.well-known/webfinger?resource={}", a.url)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["links"][0]["href"],
+        a.u("/actor")
+    );
+
+    // NodeInfo 2.1 with real counts.
+    let links: Value = c
+        .get(a.u("/.well-known/nodeinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        links["links"][0]["rel"],
+        "http://nodeinfo.diaspora.software/ns/schema/2.1"
+    );
+    let ni: Value = c
+        .get(a.u("/nodeinfo/2.1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ni["version"], "2.1");
+    assert_eq!(ni["software"]["name"], "kogi");
+    assert_eq!(ni["protocols"], json!(["activitypub"]));
+    assert_eq!(ni["usage"]["users"]["total"], 1);
+    assert_eq!(
+        ni["usage"]["users"]["activeMonth"], 1,
+        "ann's token counts as activity"
+    );
+    assert_eq!(ni["openRegistrations"], true);
+    let hm = c
+        .get(a.u("/.well-known/host-meta"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(hm.contains("lrdd") && hm.contains("/.well-known/webfinger?resource={uri}"));
+
+    // After deletion the actor answers 410 with a Tombstone.
+    let web = a.client();
+    let t = crate::harness::csrf(&web, &a.u("/login")).await;
+    web.post(a.u("/login"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let t = crate::harness::csrf(&web, &a.u("/settings/account")).await;
+    let r = web
+        .post(a.u("/settings/account/delete"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("current_password", PASSWORD),
+            ("confirm", "ann"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (s, tomb, _) = get_json(&a.u("/users/ann")).await;
+    assert_eq!(s, 410);
+    assert_eq!(tomb["type"], "Tombstone");
+}
+
+#[tokio::test]
+async fn people_follow_each_other_across_instances_with_accept_approval_and_undo() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    let carol = a.user("carol").await;
+    let bob = b.user("bob").await;
+    let (s, me) = api(
+        &a,
+        &carol,
+        reqwest::Method::PATCH,
+        "/accounts/me",
+        Some(json!({"locked": true})),
+    )
+    .await;
+    assert_eq!((s, me["locked"].clone()), (200, json!(true)));
+
+    // bob@B follows ann@A: WebFinger, signed fetch, Follow, Accept.
+    let (s, r) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("@ann@{}", host(&a))})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["state"], "requested");
+    assert_eq!(r["target"]["id"], a.u("/users/ann"));
+    wait_quiet(&[&a, &b]).await;
+    eventually("B sees the Accept", || async {
+        let (_, list) = api(&b, &bob, reqwest::Method::GET, "/follows", None).await;
+        list[0]["state"] == "following"
+    })
+    .await;
+    let (_, followers, _) = get_json(&a.u("/users/ann/followers?page=1")).await;
+    assert_eq!(followers["orderedItems"], json!([b.u("/users/bob")]));
+    let (_, following, _) = get_json(&b.u("/users/bob/following")).await;
+    assert_eq!(following["totalItems"], 1);
+    // A stored bob as a remote actor from his document.
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM actors WHERE ap_id = '{}' AND local = FALSE",
+            b.u("/users/bob")
+        )),
+        1
+    );
+
+    // A locked account: the follow waits for approval.
+    let (_, r) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": a.u("/users/carol")})),
+    )
+    .await;
+    assert_eq!(r["state"], "requested");
+    wait_quiet(&[&a, &b]).await;
+    let (_, reqs) = api(&a, &carol, reqwest::Method::GET, "/follow-requests", None).await;
+    assert_eq!(reqs[0]["id"], b.u("/users/bob"));
+    let (_, list) = api(&b, &bob, reqwest::Method::GET, "/follows", None).await;
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["target"]["id"] == a.u("/users/carol") && f["state"] == "requested"));
+    let (s, _) = api(
+        &a,
+        &carol,
+        reqwest::Method::POST,
+        "/follow-requests/answer",
+        Some(json!({"actor": b.u("/users/bob"), "approve": true})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b]).await;
+    eventually("B sees carol's approval", || async {
+        let (_, list) = api(&b, &bob, reqwest::Method::GET, "/follows", None).await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["target"]["id"] == a.u("/users/carol") && f["state"] == "following")
+    })
+    .await;
+
+    // Undo(Follow).
+    let url = format!(
+        "/follows?target={}",
+        crate::harness::urlencode(&a.u("/users/ann"))
+    );
+    let (s, _) = api(&b, &bob, reqwest::Method::DELETE, &url, None).await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b]).await;
+    eventually("A drops the follower", || async {
+        let (_, f, _) = get_json(&a.u("/users/ann/followers")).await;
+        f["totalItems"] == 0
+    })
+    .await;
+}
+
+/// Signs and posts an activity to `inbox` as the actor `key_owner` of instance `from`, whose
+/// private key is read from that instance's database.
+struct Signer {
+    key_id: String,
+    pem: String,
+}
+
+impl Signer {
+    fn of(from: &Instance, username: &str) -> Signer {
+        let pem = from.sql_string(&format!(
+            "SELECT actors.private_key_pem AS s FROM actors JOIN accounts ON accounts.actor_id = actors.id WHERE accounts.username = '{username}'"
+        ));
+        Signer {
+            key_id: from.u(&format!("/users/{username}#main-key")),
+            pem,
+        }
+    }
+
+    async fn post(&self, inbox: &str, body: &[u8], at: SystemTime) -> (u16, String) {
+        let url = url::Url::parse(inbox).unwrap();
+        let req = kogi_federation::signatures::OutgoingRequest {
+            method: "POST",
+            url: &url,
+            body: Some(body),
+            content_type: Some(AP),
+        };
+        let headers = kogi_federation::signatures::sign(&req, &self.key_id, &self.pem, at).unwrap();
+        let mut r = reqwest::Client::new()
+            .post(inbox)
+            .header("content-type", AP)
+            .body(body.to_vec());
+        for (k, v) in headers {
+            if !k.eq_ignore_ascii_case("host") {
+                r = r.header(k, v);
+            }
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn the_inbox_refuses_bad_signatures_and_foreign_ids_and_ignores_replays() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    b.user("bob").await;
+    b.user("eve").await;
+    let bob = Signer::of(&b, "bob");
+    let inbox = a.u("/users/ann/inbox");
+    let now = SystemTime::now();
+    let follow = |id: &str, actor: &str| {
+        serde_json::to_vec(&json!({"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Follow", "actor": actor, "object": a.u("/users/ann")})).unwrap()
+    };
+    let followers = || a.sql_count("SELECT COUNT(*) AS n FROM follows");
+    let fid = b.u("/activities/follow/1");
+    let body = follow(&fid, &b.u("/users/bob"));
+
+    // Unsigned.
+    let r = reqwest::Client::new()
+        .post(&inbox)
+        .header("content-type", AP)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Signed with another key (eve's key under bob's key id).
+    let forged = Signer {
+        key_id: bob.key_id.clone(),
+        pem: Signer::of(&b, "eve").pem,
+    };
+    assert_eq!(forged.post(&inbox, &body, now).await.0, 401);
+    // Stale and future-dated.
+    assert_eq!(
+        bob.post(&inbox, &body, now - Duration::from_secs(2 * 3600))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        bob.post(&inbox, &body, now + Duration::from_secs(2 * 3600))
+            .await
+            .0,
+        401
+    );
+    // A tampered body (signed one body, sent another) and a missing digest.
+    {
+        let url = url::Url::parse(&inbox).unwrap();
+        let req = kogi_federation::signatures::OutgoingRequest {
+            method: "POST",
+            url: &url,
+            body: Some(&body),
+            content_type: Some(AP),
+        };
+        let headers = kogi_federation::signatures::sign(&req, &bob.key_id, &bob.pem, now).unwrap();
+        let other = follow(&b.u("/activities/follow/2"), &b.u("/users/bob"));
+        for (drop_digest, payload) in [(false, other.clone()), (true, body.clone())] {
+            let mut r = reqwest::Client::new()
+                .post(&inbox)
+                .header("content-type", AP)
+                .body(payload);
+            for (k, v) in &headers {
+                if k.eq_ignore_ascii_case("host")
+                    || (drop_digest && k.eq_ignore_ascii_case("digest"))
+                {
+                    continue;
+                }
+                r = r.header(k.as_str(), v.as_str());
+            }
+            assert_eq!(r.send().await.unwrap().status(), 401);
+        }
+    }
+    // bob's key, but the activity claims eve as its actor; and an id on another instance.
+    assert_eq!(
+        bob.post(
+            &inbox,
+            &follow(&b.u("/activities/follow/3"), &b.u("/users/eve")),
+            now
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        bob.post(
+            &inbox,
+            &follow(&a.u("/activities/follow/4"), &b.u("/users/bob")),
+            now
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(followers(), 0, "nothing applied so far");
+
+    // Malformed JSON with a valid signature; an unknown type; an oversized body.
+    assert_eq!(bob.post(&inbox, b"{\"id\": ", now).await.0, 400);
+    let odd =
+        serde_json::to_vec(&json!({"id": b.u("/x/1"), "type": "Jump", "actor": b.u("/users/bob")}))
+            .unwrap();
+    assert_eq!(bob.post(&inbox, &odd, now).await.0, 202);
+    let big = vec![b' '; 2 << 20];
+    let r = reqwest::Client::new()
+        .post(&inbox)
+        .header("content-type", AP)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // The real thing, then a replay.
+    assert_eq!(bob.post(&inbox, &body, now).await.0, 202);
+    assert_eq!(followers(), 1);
+    assert_eq!(bob.post(&inbox, &body, now).await.0, 202);
+    assert_eq!(followers(), 1);
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM inbox_seen WHERE activity_id = '{fid}'"
+        )),
+        1
+    );
+
+    // A blocked instance gets 403 and changes nothing.
+    a.cli_ok(&["admin", "block-instance", &host(&b)]);
+    let undo = serde_json::to_vec(&json!({"id": b.u("/activities/undo/1"), "type": "Undo", "actor": b.u("/users/bob"),
+        "object": {"id": fid, "type": "Follow", "actor": b.u("/users/bob"), "object": a.u("/users/ann")}})).unwrap();
+    assert_eq!(bob.post(&inbox, &undo, now).await.0, 403);
+    assert_eq!(followers(), 1);
+    a.cli_ok(&["admin", "unblock-instance", &host(&b)]);
+    assert_eq!(bob.post(&inbox, &undo, now).await.0, 202);
+    assert_eq!(followers(), 0);
+}
+
+#[tokio::test]
+async fn deliveries_to_a_server_that_is_down_are_retried_and_a_403_is_recorded_as_failed() {
+    let mut a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    let bob = b.user("bob").await;
+    let (_, r) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    assert_eq!(r["state"], "requested");
+    wait_quiet(&[&a, &b]).await;
+
+    // A is down while bob unfollows: the Undo waits in B's queue and is retried.
+    a.kill();
+    let url = format!(
+        "/follows?target={}",
+        crate::harness::urlencode(&a.u("/users/ann"))
+    );
+    let (s, _) = api(&b, &bob, reqwest::Method::DELETE, &url, None).await;
+    assert_eq!(s, 204);
+    eventually("a failed attempt is recorded", || async {
+        b.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND attempts > 0")
+            == 1
+    })
+    .await;
+    a.restart().await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("A applied the Undo", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows") == 0
+    })
+    .await;
+
+    // A blocks B: B's next delivery is refused with 403, recorded as failed, not retried.
+    a.cli_ok(&["admin", "block-instance", &host(&b)]);
+    let (_, r) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    assert_eq!(r["state"], "requested");
+    wait_quiet(&[&b]).await;
+    assert_eq!(b.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'failed' AND last_status = 403 AND attempts = 1"), 1);
+    assert_eq!(
+        b.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'"),
+        0
+    );
+}
