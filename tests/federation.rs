@@ -562,3 +562,258 @@ async fn deliveries_to_a_server_that_is_down_are_retried_and_a_403_is_recorded_a
         0
     );
 }
+
+async fn post(i: &Instance, token: &str, body: Value) -> Value {
+    let (s, p) = api(i, token, reqwest::Method::POST, "/posts", Some(body)).await;
+    assert_eq!(s, 201, "{p}");
+    p
+}
+
+async fn has_post(i: &Instance, ap_id: &str) -> bool {
+    i.sql_count(&format!(
+        "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{ap_id}' AND deleted_at IS NULL"
+    )) == 1
+}
+
+async fn local_id(i: &Instance, ap_id: &str) -> i64 {
+    i.sql_count(&format!(
+        "SELECT id AS n FROM posts WHERE ap_id = '{ap_id}'"
+    ))
+}
+
+#[tokio::test]
+async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_federate() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let c = Instance::start().await;
+    let ann = a.user("ann").await;
+    let bob = b.user("bob").await;
+    let cat = c.user("cat").await;
+    for (i, t) in [(&b, &bob), (&c, &cat)] {
+        let (s, _) = api(
+            i,
+            t,
+            reqwest::Method::POST,
+            "/follows",
+            Some(json!({"target": format!("ann@{}", host(&a))})),
+        )
+        .await;
+        assert_eq!(s, 200);
+    }
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("both follows accepted", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 2
+    })
+    .await;
+
+    // Public, followers-only and direct posts.
+    let public = post(
+        &a,
+        &ann,
+        json!({"content": "Hello fediverse #kogi", "language": "en"}),
+    )
+    .await;
+    let followers = post(
+        &a,
+        &ann,
+        json!({"content": "Only for followers", "visibility": "followers"}),
+    )
+    .await;
+    let direct = post(
+        &a,
+        &ann,
+        json!({"content": format!("Psst @bob@{}", host(&b)), "visibility": "direct"}),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    for (uri, on_b, on_c) in [
+        (&public["uri"], true, true),
+        (&followers["uri"], true, true),
+        (&direct["uri"], true, false),
+    ] {
+        let uri = uri.as_str().unwrap();
+        assert_eq!(has_post(&b, uri).await, on_b, "B and {uri}");
+        assert_eq!(has_post(&c, uri).await, on_c, "C and {uri}");
+    }
+    let (_, home) = api(&b, &bob, reqwest::Method::GET, "/timelines/home", None).await;
+    let uris: Vec<&str> = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        uris.contains(&public["uri"].as_str().unwrap())
+            && uris.contains(&direct["uri"].as_str().unwrap())
+    );
+    let (_, notes) = api(&b, &bob, reqwest::Method::GET, "/notifications", None).await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "mention"),
+        "{notes}"
+    );
+    // Followers-only and direct posts are never served to an unauthorised fetch.
+    for p in [&followers, &direct] {
+        let (s, _, _) = get_json(p["uri"].as_str().unwrap()).await;
+        assert_eq!(s, 404);
+    }
+    let (s, doc, _) = get_json(public["uri"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    assert_eq!(doc["type"], "Note");
+    assert_eq!(
+        doc["to"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(doc["contentMap"]["en"], doc["content"]);
+
+    // bob replies; it threads under ann's post on A.
+    let on_b = local_id(&b, public["uri"].as_str().unwrap()).await;
+    let reply = post(
+        &b,
+        &bob,
+        json!({"content": "Welcome!", "in_reply_to": on_b.to_string()}),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("the reply reached A", || async {
+        has_post(&a, reply["uri"].as_str().unwrap()).await
+    })
+    .await;
+    let (_, mine) = api(
+        &a,
+        &ann,
+        reqwest::Method::GET,
+        &format!("/posts/{}", public["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(mine["reply_count"], 1);
+    let page = reqwest::get(public["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Welcome!"), "the post page shows the reply");
+
+    // bob and cat like it: counted at the origin, and B sees the origin's count on view.
+    let on_c = local_id(&c, public["uri"].as_str().unwrap()).await;
+    let (s, _) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        &format!("/posts/{on_b}/like"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = api(
+        &c,
+        &cat,
+        reqwest::Method::POST,
+        &format!("/posts/{on_c}/like"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    wait_quiet(&[&a, &b, &c]).await;
+    let (_, mine) = api(
+        &a,
+        &ann,
+        reqwest::Method::GET,
+        &format!("/posts/{}", public["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(mine["like_count"], 2);
+    let (_, seen) = api(
+        &b,
+        &bob,
+        reqwest::Method::GET,
+        &format!("/posts/{on_b}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen["like_count"], 2);
+    assert_eq!(seen["liked"], true);
+    let (_, _) = api(
+        &c,
+        &cat,
+        reqwest::Method::DELETE,
+        &format!("/posts/{on_c}/like"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    let (_, mine) = api(
+        &a,
+        &ann,
+        reqwest::Method::GET,
+        &format!("/posts/{}", public["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(mine["like_count"], 1);
+
+    // Edit, then delete: both propagate, and the URL answers 410.
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::PATCH,
+        &format!("/posts/{}", public["id"]),
+        Some(json!({"content": "Hello again"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("B has the edit", || async {
+        b.sql_count(&format!("SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{}' AND content_html LIKE '%Hello again%' AND edited_at IS NOT NULL", public["uri"].as_str().unwrap())) == 1
+    })
+    .await;
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::DELETE,
+        &format!("/posts/{}", public["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("B and C drop it", || async {
+        !has_post(&b, public["uri"].as_str().unwrap()).await
+            && !has_post(&c, public["uri"].as_str().unwrap()).await
+    })
+    .await;
+    let (s, tomb, _) = get_json(public["uri"].as_str().unwrap()).await;
+    assert_eq!((s, tomb["type"].clone()), (410, json!("Tombstone")));
+    // Another instance cannot delete or edit ann's post: bob's copy of a forged Delete is refused.
+    let forged = Signer::of(&b, "bob");
+    let body = serde_json::to_vec(
+        &json!({"id": b.u("/activities/delete/x"), "type": "Delete", "actor": b.u("/users/bob"),
+        "object": {"id": followers["uri"], "type": "Tombstone"}}),
+    )
+    .unwrap();
+    assert_eq!(
+        forged
+            .post(&a.u("/inbox"), &body, SystemTime::now())
+            .await
+            .0,
+        401,
+        "A refuses: bob is not the author"
+    );
+    assert!(has_post(&a, followers["uri"].as_str().unwrap()).await);
+    // C has never seen bob: a Delete from an unknown actor is accepted without a fetch and
+    // changes nothing.
+    assert_eq!(
+        forged
+            .post(&c.u("/inbox"), &body, SystemTime::now())
+            .await
+            .0,
+        202
+    );
+    assert!(has_post(&c, followers["uri"].as_str().unwrap()).await);
+}

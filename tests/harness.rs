@@ -310,7 +310,10 @@ impl Instance {
             ),
             ("KOGI_DATABASE_URL".into(), db_url.clone()),
             ("KOGI_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
-            ("KOGI_LOG_LEVEL".into(), "info,tower_http=warn".into()),
+            (
+                "KOGI_LOG_LEVEL".into(),
+                std::env::var("KOGI_TEST_LOG").unwrap_or_else(|_| "info,tower_http=warn".into()),
+            ),
             // Tests raise the limits, except the tests of the limits themselves.
             ("KOGI_RATE_LIMITS_LOGIN_PER_MINUTE".into(), "1000".into()),
             ("KOGI_RATE_LIMITS_SIGNUP_PER_HOUR".into(), "1000".into()),

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod keys;
 pub mod mail;
 pub mod media;
+pub mod posts;
 pub mod ratelimit;
 pub mod schema;
 pub mod settings;

@@ -151,7 +151,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        author_id -> BigInt,
+        local -> Bool,
+        kind -> Text,
+        content_html -> Text,
+        source_text -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        sensitive -> Bool,
+        language -> Nullable<Text>,
+        visibility -> Text,
+        in_reply_to_ap_id -> Nullable<Text>,
+        url -> Nullable<Text>,
+        attachments -> Text,
+        tags -> Text,
+        poll -> Nullable<Text>,
+        like_count -> Integer,
+        announce_count -> Integer,
+        reply_count -> Integer,
+        published_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_recipients (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        actor_id -> BigInt,
+        mentioned -> Bool,
+    }
+}
+
+diesel::table! {
+    reactions (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        actor_id -> BigInt,
+        post_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        kind -> Text,
+        actor_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+        read -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
+diesel::joinable!(posts -> actors (author_id));
+diesel::joinable!(post_recipients -> posts (post_id));
+diesel::joinable!(reactions -> posts (post_id));
 diesel::joinable!(deliveries -> actors (actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
@@ -167,4 +230,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     instances,
     inbox_seen,
+    posts,
+    post_recipients,
+    reactions,
+    notifications,
 );

@@ -167,9 +167,20 @@ impl Federation {
                     .unwrap_or("");
                 match inner {
                     "Follow" => self.on_undo_follow(sender, doc).await,
+                    "Like" => {
+                        self.on_undo_react(sender, doc, kogi_core::posts::LIKE)
+                            .await
+                    }
+                    "Announce" => {
+                        self.on_undo_react(sender, doc, kogi_core::posts::ANNOUNCE)
+                            .await
+                    }
                     other => Ok(Accepted::Ignored(format!("Undo of {other}"))),
                 }
             }
+            "Create" => self.on_create(sender, doc).await,
+            "Like" => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
+            "Announce" => self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await,
             "Update" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
                 let obj = doc.get("object").cloned().unwrap_or(Value::Null);
                 match parse_remote_actor(&obj, &sender.ap_id) {
@@ -184,6 +195,8 @@ impl Federation {
                 kogi_core::actors::mark_remote_deleted(&self.core, sender.id).await?;
                 Ok(Accepted::Applied("Delete(actor)".into()))
             }
+            "Update" => self.on_update_object(sender, doc).await,
+            "Delete" => self.on_delete_object(sender, doc).await,
             other => Ok(Accepted::Ignored(format!("{other} is not handled"))),
         }
     }
@@ -303,4 +316,42 @@ impl Federation {
 /// Is `url` hosted on the same instance as `actor`?
 pub fn same_instance(url: &str, actor: &Actor) -> bool {
     host_of(url).as_deref() == Some(actor.host.as_str())
+}
+
+impl Federation {
+    /// Sends `Update` of a local actor to its followers (after a profile edit).
+    pub async fn announce_profile_update(&self, actor: &Actor) -> kogi_core::Result<()> {
+        let (followers, following) = follows::counts(&self.core, actor.id).await?;
+        let doc = crate::actors::local_actor_json(actor, &self.base(), followers, following);
+        let activity = json!({
+            "@context": doc["@context"].clone(),
+            "id": new_id(&self.base(), "update"),
+            "type": "Update",
+            "actor": actor.ap_id,
+            "to": [crate::vocab::PUBLIC],
+            "object": doc,
+        });
+        let inboxes = follows::follower_inboxes(&self.core, actor.id).await?;
+        self.enqueue(&activity, actor.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// Sends `Delete` of a local actor to every instance ever seen (a deleted account must
+    /// disappear everywhere, not only from its followers' servers).
+    pub async fn announce_deletion(&self, actor: &Actor) -> kogi_core::Result<()> {
+        let activity = json!({
+            "@context": AS_CONTEXT,
+            "id": format!("{}#delete", actor.ap_id),
+            "type": "Delete",
+            "actor": actor.ap_id,
+            "to": [crate::vocab::PUBLIC],
+            "object": actor.ap_id,
+        });
+        let mut inboxes = kogi_core::deliveries::all_shared_inboxes(&self.core).await?;
+        inboxes.extend(follows::follower_inboxes(&self.core, actor.id).await?);
+        inboxes.sort();
+        inboxes.dedup();
+        self.enqueue(&activity, actor.id, &inboxes).await?;
+        Ok(())
+    }
 }

@@ -9,6 +9,8 @@ pub mod delivery;
 pub mod fetch;
 pub mod inbox;
 pub mod nodeinfo;
+pub mod notes;
+pub mod posting;
 pub mod signatures;
 pub mod vocab;
 pub mod webfinger;

@@ -343,3 +343,29 @@ async fn inbox(State(state): State<AppState>, req: axum::extract::Request) -> Re
         }
     }
 }
+
+/// A local post's ActivityPub document. Followers-only and direct posts are pushed to their
+/// audience, never served here; deleted ones answer 410.
+pub async fn post_document(state: &AppState, token: &str) -> Response {
+    let ap_id = format!("{}/posts/{token}", state.config.public_url);
+    match kogi_core::posts::find_by_ap_id(&state.core, &ap_id).await {
+        Ok(Some(p)) if p.local => {
+            if let Some(d) = p.deleted_at {
+                let doc = json!({"@context": vocab::AS_CONTEXT, "id": p.ap_id, "type": "Tombstone", "deleted": d.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+                return activity_json(StatusCode::GONE, &doc);
+            }
+            if !matches!(
+                p.visibility(),
+                kogi_core::posts::Visibility::Public | kogi_core::posts::Visibility::Unlisted
+            ) {
+                return not_found_json();
+            }
+            match state.fed.post_document(&p).await {
+                Ok(doc) => activity_json(StatusCode::OK, &doc),
+                Err(e) => crate::error::ApiError::from(e).into_response(),
+            }
+        }
+        Ok(_) => not_found_json(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}

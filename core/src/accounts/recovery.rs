@@ -224,7 +224,7 @@ pub async fn delete_account(core: &Core, person: &Person, current_password: &str
                 actors::interests.eq("[]"),
                 actors::skills.eq("[]"),
                 actors::links.eq("[]"),
-                actors::private_key_pem.eq(None::<String>),
+                // The key stays: it signs the Delete that tells other servers.
                 actors::deleted_at.eq(Some(t)),
                 actors::updated_at.eq(t),
             ))

@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod follows;
+mod posts;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -162,6 +163,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/followers", get(follows::followers))
         .route("/follow-requests", get(follows::requests))
         .route("/follow-requests/answer", post(follows::answer))
+        .route("/posts", post(posts::create))
+        .route(
+            "/posts/{id}",
+            get(posts::get).patch(posts::edit).delete(posts::delete),
+        )
+        .route("/posts/{id}/like", post(posts::like).delete(posts::unlike))
+        .route(
+            "/posts/{id}/boost",
+            post(posts::boost).delete(posts::unboost),
+        )
+        .route("/timelines/home", get(posts::home))
+        .route("/timelines/public", get(posts::public))
+        .route("/notifications", get(posts::notifications))
         // Outside the default limit on purpose: uploads get their own, larger one.
         .merge(uploads)
         .fallback(api_not_found)
@@ -190,6 +204,8 @@ impl Modify for BearerAuth {
         admin::pending, admin::approve, admin::settings, admin::put_setting,
         follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
         follows::answer, follows::queue,
+        posts::create, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
+        posts::unboost, posts::home, posts::public, posts::notifications,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

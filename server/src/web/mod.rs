@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/users/{username}", get(pages::profile))
         .route("/@{username}", get(pages::at_redirect))
+        .route("/posts/{token}", get(pages::post))
         .route("/settings", get(settings::index))
         .route(
             "/settings/password",

@@ -156,3 +156,68 @@ pub async fn instance_css(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// A post: its ActivityPub document for servers, its page (with replies) for browsers.
+pub async fn post(
+    ctx: WebCtx,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    if crate::ap::wants_json(&headers) {
+        return Ok(crate::ap::post_document(&ctx.state, &token).await);
+    }
+    let ap_id = format!("{}/posts/{token}", ctx.state.config.public_url);
+    let post = kogi_core::posts::find_by_ap_id(&ctx.state.core, &ap_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if post.deleted_at.is_some() {
+        return Err(WebError::Gone);
+    }
+    let viewer = ctx.person().map(|p| p.actor.id);
+    if !kogi_core::posts::can_view(&ctx.state.core, viewer, &post).await? {
+        return Err(WebError::NotFound);
+    }
+    let author = kogi_core::actors::find_by_id(&ctx.state.core, post.author_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut replies = Vec::new();
+    for (r, a) in kogi_core::posts::replies(&ctx.state.core, &post.ap_id).await? {
+        if kogi_core::posts::can_view(&ctx.state.core, viewer, &r).await? {
+            replies.push(post_context(&ctx, &r, &a));
+        }
+    }
+    let mut resp = ctx.render(
+        "pages/post.html",
+        context! { post => post_context(&ctx, &post, &author), replies => replies },
+    );
+    resp.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(resp)
+}
+
+fn post_context(
+    ctx: &WebCtx,
+    p: &kogi_core::posts::Post,
+    a: &kogi_core::accounts::Actor,
+) -> minijinja::Value {
+    let profile_url = if a.local {
+        format!("/users/{}", a.handle)
+    } else {
+        a.profile_url.clone().unwrap_or_else(|| a.ap_id.clone())
+    };
+    context! {
+        url => p.url.clone().unwrap_or_else(|| p.ap_id.clone()),
+        author => context! {
+            display_name => a.name(), handle => format!("@{}@{}", a.handle, a.host),
+            avatar_url => ctx.avatar_url(a), profile_url => profile_url, username => a.handle,
+        },
+        content => minijinja::Value::from_safe_string(p.content_html.clone()),
+        summary => p.summary,
+        visibility => p.visibility,
+        published => p.published_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        edited => p.edited_at.is_some(),
+        like_count => p.like_count,
+        boost_count => p.announce_count,
+        reply_count => p.reply_count,
+    }
+}

@@ -152,6 +152,10 @@ pub async fn profile_save(ctx: WebCtx, mut multipart: Multipart) -> Result<Respo
     } else if get("remove_avatar") == "1" && person.actor.avatar_path.is_some() {
         accounts::set_avatar(&ctx.state.core, &person, None).await?;
     }
+    if let Ok(Some(updated)) = kogi_core::actors::find_by_id(&ctx.state.core, person.actor.id).await
+    {
+        ctx.state.fed.announce_profile_update(&updated).await?;
+    }
     Ok(ctx.redirect_with_flash("/settings/profile", "success", "profile_saved"))
 }
 
@@ -387,6 +391,7 @@ pub async fn account_delete(
     };
     match result {
         Ok(()) => {
+            ctx.state.fed.announce_deletion(&person.actor).await?;
             let mut resp = ctx.redirect_with_flash("/", "info", "account_deleted");
             resp.headers_mut().append(
                 header::SET_COOKIE,

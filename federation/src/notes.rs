@@ -1,0 +1,678 @@
+//! Posts as ActivityPub `Note`s, addressed exactly as Mastodon infers visibility, and the
+//! handling of received `Create`, `Update`, `Delete`, `Like`, `Announce` and their `Undo`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDateTime};
+use kogi_core::accounts::Actor;
+use kogi_core::posts::{self, Attachment, NewPost, Poll, PollOption, Post, Visibility};
+use serde_json::{json, Value};
+
+use crate::actors::{first_url, host_of};
+use crate::delivery::Federation;
+use crate::inbox::{Accepted, InboxError};
+use crate::vocab::{escape_html, AS_CONTEXT, PUBLIC};
+
+/// HTML as Mastodon keeps it (since 4.2), links made safe.
+pub fn sanitise(html: &str) -> String {
+    ammonia::Builder::default()
+        .tags(
+            [
+                "p",
+                "span",
+                "br",
+                "a",
+                "del",
+                "pre",
+                "code",
+                "em",
+                "strong",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .add_tag_attributes("a", ["class"])
+        .add_tag_attributes("span", ["class"])
+        .clean(html)
+        .to_string()
+}
+
+/// The addressing of a post: (to, cc).
+pub fn addressing(
+    visibility: Visibility,
+    followers_url: &str,
+    mentioned: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let m = mentioned.to_vec();
+    match visibility {
+        Visibility::Public => (
+            vec![PUBLIC.into()],
+            [vec![followers_url.to_string()], m].concat(),
+        ),
+        Visibility::Unlisted => (
+            vec![followers_url.to_string()],
+            [vec![PUBLIC.to_string()], m].concat(),
+        ),
+        Visibility::Followers => (vec![followers_url.to_string()], m),
+        Visibility::Direct => (m, vec![]),
+    }
+}
+
+fn as_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(first_url).collect(),
+        Some(o @ Value::Object(_)) => first_url(o).into_iter().collect(),
+        _ => vec![],
+    }
+}
+
+fn is_public(s: &str) -> bool {
+    s == PUBLIC || s == "as:Public" || s == "Public"
+}
+
+/// Visibility from addressing, as Mastodon infers it: Public in `to` → public; Public in
+/// `cc` → unlisted; the author's followers without Public → followers-only; else direct.
+pub fn infer_visibility(to: &[String], cc: &[String], followers_url: Option<&str>) -> Visibility {
+    if to.iter().any(|s| is_public(s)) {
+        Visibility::Public
+    } else if cc.iter().any(|s| is_public(s)) {
+        Visibility::Unlisted
+    } else if followers_url.is_some_and(|f| to.iter().chain(cc).any(|s| s == f)) {
+        Visibility::Followers
+    } else {
+        Visibility::Direct
+    }
+}
+
+fn iso(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A post as a `Note` (or its stored kind) with `likes`/`shares` counts.
+pub fn note_json(post: &Post, author: &Actor, mentioned: &[Actor]) -> Value {
+    let followers = author
+        .followers_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/followers", author.ap_id));
+    let mention_ids: Vec<String> = mentioned.iter().map(|a| a.ap_id.clone()).collect();
+    let (to, cc) = addressing(post.visibility(), &followers, &mention_ids);
+    let mut tags: Vec<Value> = mentioned
+        .iter()
+        .map(|a| json!({"type": "Mention", "href": a.ap_id, "name": format!("@{}@{}", a.handle, a.host)}))
+        .collect();
+    let base = author
+        .ap_id
+        .rsplit_once("/users/")
+        .map(|(b, _)| b.to_string())
+        .unwrap_or_default();
+    for t in post.tags() {
+        tags.push(json!({"type": "Hashtag", "href": format!("{base}/tags/{}", t.to_lowercase()), "name": format!("#{t}")}));
+    }
+    let mut doc = json!({
+        "@context": [AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}],
+        "id": post.ap_id,
+        "type": if post.kind == "Question" { "Question" } else { "Note" },
+        "attributedTo": author.ap_id,
+        "content": post.content_html,
+        "published": iso(post.published_at),
+        "url": post.url.clone().unwrap_or_else(|| post.ap_id.clone()),
+        "to": to,
+        "cc": cc,
+        "sensitive": post.sensitive,
+        "summary": post.summary,
+        "inReplyTo": post.in_reply_to_ap_id,
+        "tag": tags,
+        "attachment": post.attachments().iter().map(|a| json!({
+            "type": "Document", "url": a.url, "mediaType": a.media_type, "name": a.description,
+        })).collect::<Vec<_>>(),
+        "likes": {"id": format!("{}/likes", post.ap_id), "type": "Collection", "totalItems": post.like_count},
+        "shares": {"id": format!("{}/shares", post.ap_id), "type": "Collection", "totalItems": post.announce_count},
+        "replies": {"id": format!("{}/replies", post.ap_id), "type": "Collection", "totalItems": post.reply_count},
+    });
+    if let Some(lang) = &post.language {
+        doc["contentMap"] = json!({ lang.clone(): post.content_html });
+    }
+    if let Some(e) = post.edited_at {
+        doc["updated"] = json!(iso(e));
+    }
+    doc
+}
+
+/// Wraps an object in an activity with the object's addressing.
+pub fn wrap(kind: &str, id: &str, actor: &str, object: &Value) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "published": object.get("published").cloned().unwrap_or(Value::Null),
+        "to": object.get("to").cloned().unwrap_or(json!([])),
+        "cc": object.get("cc").cloned().unwrap_or(json!([])),
+        "object": object,
+    })
+}
+
+/// Text a person typed, as HTML: paragraphs, line breaks, links for URLs, mentions and tags.
+pub fn compose_html(text: &str, mentions: &[(String, Actor)], base: &str) -> String {
+    let mut paragraphs = Vec::new();
+    for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        let lines: Vec<String> = para
+            .lines()
+            .map(|line| {
+                line.split(' ')
+                    .map(|word| {
+                        if let Some((_, a)) = mentions.iter().find(|(w, _)| w == word.trim_end_matches([',', '.', '!', '?', ':'])) {
+                            let url = a.profile_url.clone().unwrap_or_else(|| a.ap_id.clone());
+                            let rest = &word[word.trim_end_matches([',', '.', '!', '?', ':']).len()..];
+                            format!(
+                                "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>{}",
+                                escape_html(&url),
+                                escape_html(&a.handle),
+                                escape_html(rest)
+                            )
+                        } else if let Some(tag) = word.strip_prefix('#').filter(|t| !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+                            format!(
+                                "<a href=\"{base}/tags/{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
+                                escape_html(&tag.to_lowercase()),
+                                escape_html(tag)
+                            )
+                        } else if word.starts_with("https://") || word.starts_with("http://") {
+                            let w = escape_html(word);
+                            format!("<a href=\"{w}\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">{w}</a>")
+                        } else {
+                            escape_html(word)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        paragraphs.push(format!("<p>{}</p>", lines.join("<br>")));
+    }
+    paragraphs.concat()
+}
+
+/// `@user@host` and `@user` words of a text, and `#tags`.
+pub fn scan(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut mentions = BTreeSet::new();
+    let mut tags = Vec::new();
+    for word in text.split_whitespace() {
+        let w = word.trim_end_matches([',', '.', '!', '?', ':', ';', ')']);
+        if let Some(rest) = w.strip_prefix('@') {
+            if !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '@' | '.' | '-' | ':'))
+            {
+                mentions.insert(w.to_string());
+            }
+        } else if let Some(tag) = w.strip_prefix('#') {
+            if !tag.is_empty()
+                && tag.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && !tags.iter().any(|t: &String| t.eq_ignore_ascii_case(tag))
+            {
+                tags.push(tag.to_string());
+            }
+        }
+    }
+    (mentions.into_iter().collect(), tags)
+}
+
+fn parse_time(v: Option<&Value>) -> Option<NaiveDateTime> {
+    v.and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.naive_utc())
+}
+
+fn total_items(v: Option<&Value>) -> i32 {
+    v.and_then(|c| c.get("totalItems"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .clamp(0, i32::MAX as i64) as i32
+}
+
+/// Object types stored as posts. Others (and Mastodon-invisible ones) are ignored.
+const POST_TYPES: &[&str] = &[
+    "Note", "Question", "Article", "Page", "Image", "Video", "Audio", "Event",
+];
+
+impl Federation {
+    /// Who should receive a local post: follower inboxes (shared deduplicated) unless direct,
+    /// plus every mentioned remote actor's inbox.
+    pub async fn audience(
+        &self,
+        post: &Post,
+        author: &Actor,
+        mentioned: &[Actor],
+    ) -> kogi_core::Result<Vec<String>> {
+        let mut inboxes: BTreeSet<String> = BTreeSet::new();
+        if post.visibility() != Visibility::Direct {
+            inboxes.extend(kogi_core::follows::follower_inboxes(&self.core, author.id).await?);
+        }
+        for m in mentioned.iter().filter(|m| !m.local) {
+            inboxes.insert(
+                m.shared_inbox_url
+                    .clone()
+                    .filter(|_| post.visibility() != Visibility::Direct)
+                    .unwrap_or_else(|| m.inbox_url.clone()),
+            );
+        }
+        Ok(inboxes.into_iter().collect())
+    }
+
+    /// Stores a received or fetched post object from `author` (already verified to be its
+    /// origin), with notifications for local people it mentions or answers.
+    pub async fn store_object(
+        &self,
+        author: &Actor,
+        obj: &Value,
+    ) -> Result<Option<Post>, InboxError> {
+        let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
+        if !POST_TYPES.contains(&kind) {
+            return Ok(None);
+        }
+        let id = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
+        if host_of(id).as_deref() != Some(author.host.as_str()) {
+            return Err(InboxError::Unauthorized(
+                "the object is not hosted by its author's instance".into(),
+            ));
+        }
+        let attributed = obj.get("attributedTo").and_then(first_url);
+        if attributed.as_deref().is_some_and(|a| a != author.ap_id) {
+            return Err(InboxError::Unauthorized(
+                "the object is attributed to someone else".into(),
+            ));
+        }
+        let to = as_list(obj.get("to"));
+        let cc = as_list(obj.get("cc"));
+        let visibility = infer_visibility(&to, &cc, author.followers_url.as_deref());
+        let mut content = obj
+            .get("content")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if content.is_none() {
+            content = obj
+                .get("contentMap")
+                .and_then(Value::as_object)
+                .and_then(|m| m.values().next())
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        let mut html = sanitise(content.as_deref().unwrap_or(""));
+        // Types Mastodon only converts: show the title and a link.
+        if kind != "Note" && kind != "Question" {
+            let name = obj.get("name").and_then(Value::as_str).unwrap_or("");
+            let url = obj
+                .get("url")
+                .and_then(first_url)
+                .unwrap_or_else(|| id.to_string());
+            html = format!(
+                "<p><strong>{}</strong></p>{}<p><a href=\"{}\">{}</a></p>",
+                escape_html(name),
+                html,
+                escape_html(&url),
+                escape_html(&url)
+            );
+            html = sanitise(&html);
+        }
+        let language = obj
+            .get("contentMap")
+            .and_then(Value::as_object)
+            .and_then(|m| m.keys().next().cloned());
+        let attachments: Vec<Attachment> = obj
+            .get("attachment")
+            .map(|a| match a {
+                Value::Array(v) => v.clone(),
+                other => vec![other.clone()],
+            })
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| {
+                Some(Attachment {
+                    url: first_url(a.get("url")?)?,
+                    media_type: a
+                        .get("mediaType")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    description: a.get("name").and_then(Value::as_str).map(str::to_string),
+                })
+            })
+            .take(16)
+            .collect();
+        let tag_values: Vec<Value> = match obj.get("tag") {
+            Some(Value::Array(v)) => v.clone(),
+            Some(o @ Value::Object(_)) => vec![o.clone()],
+            _ => vec![],
+        };
+        let tags: Vec<String> = tag_values
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
+            .filter_map(|t| {
+                t.get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| n.trim_start_matches('#').to_string())
+            })
+            .take(32)
+            .collect();
+        let mentioned: BTreeSet<String> = tag_values
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+            .filter_map(|t| t.get("href").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        // Local people addressed (in to/cc), noting which were mentioned.
+        let mut recipients = Vec::new();
+        let mut local_recipients = Vec::new();
+        for addr in to.iter().chain(cc.iter()) {
+            if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, addr).await? {
+                if a.local {
+                    recipients.push((a.id, mentioned.contains(addr)));
+                    local_recipients.push((a.clone(), mentioned.contains(addr)));
+                }
+            }
+        }
+        let poll = if kind == "Question" {
+            let opts = obj.get("oneOf").or_else(|| obj.get("anyOf"));
+            opts.and_then(Value::as_array).map(|o| Poll {
+                options: o
+                    .iter()
+                    .filter_map(|x| {
+                        Some(PollOption {
+                            name: x.get("name")?.as_str()?.to_string(),
+                            votes: x
+                                .get("replies")
+                                .and_then(|r| r.get("totalItems"))
+                                .and_then(Value::as_i64)
+                                .unwrap_or(0),
+                        })
+                    })
+                    .collect(),
+                multiple: obj.get("anyOf").is_some(),
+                closed_at: obj
+                    .get("closed")
+                    .or_else(|| obj.get("endTime"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            })
+        } else {
+            None
+        };
+        let new = NewPost {
+            ap_id: id.to_string(),
+            author_id: author.id,
+            local: false,
+            kind: kind.to_string(),
+            content_html: html,
+            source_text: None,
+            summary: obj
+                .get("summary")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(crate::vocab::strip_html),
+            sensitive: obj
+                .get("sensitive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            language,
+            visibility,
+            in_reply_to_ap_id: obj.get("inReplyTo").and_then(first_url),
+            url: obj.get("url").and_then(first_url),
+            attachments,
+            tags,
+            poll,
+            published_at: parse_time(obj.get("published")).unwrap_or_else(kogi_core::now),
+            edited_at: parse_time(obj.get("updated")),
+            like_count: total_items(obj.get("likes")),
+            announce_count: total_items(obj.get("shares")),
+            recipients,
+        };
+        let (post, is_new) = match posts::upsert(&self.core, new).await {
+            Ok(x) => x,
+            Err(kogi_core::Error::Forbidden(_)) => {
+                return Err(InboxError::Unauthorized("not the post's author".into()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if is_new {
+            for (a, was_mentioned) in &local_recipients {
+                if *was_mentioned {
+                    posts::notify(&self.core, a.id, "mention", author.id, Some(post.id)).await?;
+                }
+            }
+            if let Some(parent) = &post.in_reply_to_ap_id {
+                if let Some(p) = posts::find_by_ap_id(&self.core, parent).await? {
+                    if p.local
+                        && !local_recipients
+                            .iter()
+                            .any(|(a, m)| *m && a.id == p.author_id)
+                    {
+                        posts::notify(&self.core, p.author_id, "reply", author.id, Some(post.id))
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(Some(post))
+    }
+
+    /// A post by id: known here, or fetched from its origin (signed) and stored.
+    pub async fn post_by_id(&self, id: &str) -> Result<Option<Post>, InboxError> {
+        if let Some(p) = posts::find_by_ap_id(&self.core, id).await? {
+            return Ok(Some(p));
+        }
+        if host_of(id).as_deref() == Some(self.core.config.host().as_str()) {
+            return Ok(None);
+        }
+        let doc = match self.fetch_json(id).await {
+            Ok(d) => d,
+            Err(e) if e.is_network() => return Err(InboxError::KeyUnavailable(e.to_string())),
+            Err(_) => return Ok(None),
+        };
+        let Some(author_id) = doc.get("attributedTo").and_then(first_url) else {
+            return Ok(None);
+        };
+        let author = match self.actor(&author_id).await {
+            Ok(a) => a,
+            Err(_) => return Ok(None),
+        };
+        self.store_object(&author, &doc).await
+    }
+
+    pub async fn on_create(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let obj = match doc.get("object") {
+            Some(o @ Value::Object(_)) => o.clone(),
+            Some(Value::String(id)) => {
+                // A bare id: fetch it from its origin rather than trust anything else.
+                match self.post_by_id(id).await? {
+                    Some(_) => return Ok(Accepted::Applied("Create (fetched)".into())),
+                    None => return Ok(Accepted::Ignored("Create of an unreachable object".into())),
+                }
+            }
+            _ => return Err(InboxError::Malformed("Create without object".into())),
+        };
+        match self.store_object(sender, &obj).await? {
+            Some(_) => Ok(Accepted::Applied("Create".into())),
+            None => Ok(Accepted::Ignored("Create of an unsupported object".into())),
+        }
+    }
+
+    pub async fn on_update_object(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> Result<Accepted, InboxError> {
+        let Some(obj) = doc.get("object").filter(|o| o.is_object()) else {
+            return Ok(Accepted::Ignored(
+                "Update without an embedded object".into(),
+            ));
+        };
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            return Err(InboxError::Malformed("no object id".into()));
+        };
+        if posts::find_by_ap_id(&self.core, id).await?.is_none() {
+            return Ok(Accepted::Ignored("Update of an unknown object".into()));
+        }
+        match self.store_object(sender, obj).await? {
+            Some(_) => Ok(Accepted::Applied("Update".into())),
+            None => Ok(Accepted::Ignored("Update of an unsupported object".into())),
+        }
+    }
+
+    pub async fn on_delete_object(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> Result<Accepted, InboxError> {
+        let Some(id) = crate::activities::object_id(doc) else {
+            return Err(InboxError::Malformed("no object".into()));
+        };
+        let Some(post) = posts::find_by_ap_id(&self.core, &id).await? else {
+            return Ok(Accepted::Ignored("Delete of an unknown object".into()));
+        };
+        if post.author_id != sender.id {
+            return Err(InboxError::Unauthorized(
+                "only the author can delete a post".into(),
+            ));
+        }
+        posts::mark_deleted(&self.core, post.id).await?;
+        Ok(Accepted::Applied("Delete".into()))
+    }
+
+    pub async fn on_react(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        kind: &str,
+    ) -> Result<Accepted, InboxError> {
+        let Some(object) = crate::activities::object_id(doc) else {
+            return Err(InboxError::Malformed("no object".into()));
+        };
+        let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        let Some(post) = self.post_by_id(&object).await? else {
+            return Ok(Accepted::Ignored(format!("{kind} of an unknown object")));
+        };
+        if !posts::can_view(&self.core, Some(sender.id), &post).await? {
+            return Ok(Accepted::Ignored(format!(
+                "{kind} of a post the actor cannot see"
+            )));
+        }
+        if posts::react(&self.core, kind, id, sender.id, post.id).await? && post.local {
+            let n = if kind == posts::LIKE {
+                "like"
+            } else {
+                "announce"
+            };
+            posts::notify(&self.core, post.author_id, n, sender.id, Some(post.id)).await?;
+        }
+        Ok(Accepted::Applied(kind.to_string()))
+    }
+
+    pub async fn on_undo_react(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        kind: &str,
+    ) -> Result<Accepted, InboxError> {
+        let inner = doc.get("object").cloned().unwrap_or(Value::Null);
+        if crate::activities::actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
+            return Err(InboxError::Unauthorized(
+                "an Undo must come from the reaction's actor".into(),
+            ));
+        }
+        let post_id = match inner.get("id").and_then(Value::as_str) {
+            Some(rid) => posts::reaction_by_ap_id(&self.core, rid)
+                .await?
+                .map(|(_, _, p)| p),
+            None => None,
+        };
+        let post_id = match post_id {
+            Some(p) => Some(p),
+            None => match crate::activities::object_id(&inner) {
+                Some(obj) => posts::find_by_ap_id(&self.core, &obj).await?.map(|p| p.id),
+                None => None,
+            },
+        };
+        let Some(post_id) = post_id else {
+            return Ok(Accepted::Ignored("Undo of an unknown reaction".into()));
+        };
+        posts::unreact(&self.core, kind, sender.id, post_id).await?;
+        Ok(Accepted::Applied(format!("Undo({kind})")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibility_is_inferred_as_mastodon_does() {
+        let f = "https://m/users/a/followers";
+        assert_eq!(
+            infer_visibility(&[PUBLIC.into()], &[f.into()], Some(f)),
+            Visibility::Public
+        );
+        assert_eq!(
+            infer_visibility(&[f.into()], &[PUBLIC.into()], Some(f)),
+            Visibility::Unlisted
+        );
+        assert_eq!(
+            infer_visibility(&[f.into()], &[], Some(f)),
+            Visibility::Followers
+        );
+        assert_eq!(
+            infer_visibility(&["https://k/users/b".into()], &[], Some(f)),
+            Visibility::Direct
+        );
+        assert_eq!(
+            infer_visibility(&["as:Public".into()], &[], Some(f)),
+            Visibility::Public
+        );
+        for v in [
+            Visibility::Public,
+            Visibility::Unlisted,
+            Visibility::Followers,
+            Visibility::Direct,
+        ] {
+            let (to, cc) = addressing(v, f, &["https://k/users/b".into()]);
+            assert_eq!(infer_visibility(&to, &cc, Some(f)), v);
+        }
+    }
+
+    #[test]
+    fn sanitising_keeps_text_and_drops_scripts() {
+        let s = sanitise("<p>Hi <script>alert(1)</script><a href=\"javascript:x\">x</a> <b onclick=\"y\">b</b></p><img src=x>");
+        assert!(
+            !s.contains("script")
+                && !s.contains("javascript")
+                && !s.contains("onclick")
+                && !s.contains("<img")
+        );
+        assert!(s.contains("<p>Hi") && s.contains("<b>b</b>"));
+    }
+
+    #[test]
+    fn scanning_and_composing() {
+        let (m, t) = scan("Hello @bob@other.example and @carol, see #Rust #rust #kogi_2!");
+        assert_eq!(
+            m,
+            vec!["@bob@other.example".to_string(), "@carol".to_string()]
+        );
+        assert_eq!(t, vec!["Rust".to_string(), "kogi_2".to_string()]);
+        let html = compose_html("a <b>\nhttps://x.example/y #tag", &[], "https://k");
+        assert!(html.starts_with("<p>a &lt;b&gt;<br><a href=\"https://x.example/y\""));
+        assert!(html.contains("/tags/tag"));
+    }
+}

@@ -1,0 +1,333 @@
+//! What local people do with posts: publish, edit, delete, like and boost — stored, then
+//! delivered to exactly the audience the visibility allows.
+
+use kogi_core::accounts::Actor;
+use kogi_core::posts::{self, NewPost, Post, Visibility};
+use kogi_core::{Error, Result};
+use serde_json::{json, Value};
+
+use crate::activities::new_id;
+use crate::delivery::Federation;
+use crate::notes::{compose_html, note_json, scan, wrap};
+use crate::vocab::{AS_CONTEXT, PUBLIC};
+
+/// A post as a person writes it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub text: String,
+    pub visibility: Visibility,
+    /// A post's id (local number or ActivityPub id) this one answers.
+    pub in_reply_to: Option<String>,
+    pub summary: Option<String>,
+    pub language: Option<String>,
+}
+
+pub const MAX_CHARS: usize = 5000;
+
+impl Federation {
+    /// The people a post mentions, resolved (local `@name`, remote `@name@host`). Names that
+    /// do not resolve stay plain text.
+    async fn mentions(&self, text: &str) -> Vec<(String, Actor)> {
+        let (words, _) = scan(text);
+        let mut out = Vec::new();
+        for w in words {
+            let resolved = if w[1..].contains('@') {
+                self.resolve(&w).await.ok()
+            } else {
+                kogi_core::accounts::find_local_actor(&self.core, &w[1..])
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|a| a.deleted_at.is_none())
+            };
+            if let Some(a) = resolved {
+                if !out.iter().any(|(_, x): &(String, Actor)| x.id == a.id) {
+                    out.push((w, a));
+                }
+            }
+        }
+        out
+    }
+
+    /// Finds a post by local number or ActivityPub id that `viewer` may see.
+    pub async fn visible_post(&self, viewer: &Actor, reference: &str) -> Result<Post> {
+        let post = match reference.parse::<i64>() {
+            Ok(n) => posts::find(&self.core, n).await?,
+            Err(_) => self
+                .post_by_id(reference)
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        };
+        match post {
+            Some(p) if posts::can_view(&self.core, Some(viewer.id), &p).await? => Ok(p),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    async fn deliver_post(&self, kind: &str, post: &Post, author: &Actor) -> Result<()> {
+        let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
+            .await?
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
+        let note = note_json(post, author, &mentioned);
+        let id = if kind == "Create" {
+            format!("{}/activity", post.ap_id)
+        } else {
+            new_id(&self.core.config.public_url, &kind.to_lowercase())
+        };
+        let activity = wrap(kind, &id, &author.ap_id, &note);
+        let inboxes = self.audience(post, author, &mentioned).await?;
+        self.enqueue(&activity, author.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// Publishes a post by a local person.
+    pub async fn publish(&self, author: &Actor, draft: Draft) -> Result<Post> {
+        let text = draft.text.trim().to_string();
+        if text.is_empty() {
+            return Err(Error::invalid("content", "bad_request"));
+        }
+        if text.chars().count() > MAX_CHARS {
+            return Err(Error::invalid("content", "field_too_long"));
+        }
+        let parent = match &draft.in_reply_to {
+            Some(r) => Some(
+                self.visible_post(author, r)
+                    .await
+                    .map_err(|_| Error::invalid("in_reply_to", "not_found"))?,
+            ),
+            None => None,
+        };
+        let mentions = self.mentions(&text).await;
+        let (_, tags) = scan(&text);
+        let base = self.core.config.public_url.clone();
+        let html = compose_html(&text, &mentions, &base);
+        let token = new_id(&base, "x")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let ap_id = format!("{base}/posts/{token}");
+        let mut recipients: Vec<(i64, bool)> = mentions.iter().map(|(_, a)| (a.id, true)).collect();
+        // A reply also reaches the parent's author.
+        if let Some(p) = &parent {
+            if !recipients.iter().any(|(id, _)| *id == p.author_id) && p.author_id != author.id {
+                recipients.push((p.author_id, false));
+            }
+        }
+        let new = NewPost {
+            ap_id: ap_id.clone(),
+            author_id: author.id,
+            local: true,
+            kind: "Note".into(),
+            content_html: html,
+            source_text: Some(text),
+            summary: draft.summary.filter(|s| !s.trim().is_empty()),
+            sensitive: false,
+            language: draft.language.filter(|l| !l.is_empty()),
+            visibility: draft.visibility,
+            in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.clone()),
+            url: Some(ap_id.clone()),
+            attachments: vec![],
+            tags,
+            poll: None,
+            published_at: kogi_core::now(),
+            edited_at: None,
+            like_count: 0,
+            announce_count: 0,
+            recipients,
+        };
+        let (post, _) = posts::upsert(&self.core, new).await?;
+        for (_, a) in &mentions {
+            if a.local {
+                posts::notify(&self.core, a.id, "mention", author.id, Some(post.id)).await?;
+            }
+        }
+        if let Some(p) = &parent {
+            if p.local && !mentions.iter().any(|(_, a)| a.id == p.author_id) {
+                posts::notify(&self.core, p.author_id, "reply", author.id, Some(post.id)).await?;
+            }
+        }
+        let post = posts::find(&self.core, post.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.deliver_post("Create", &post, author).await?;
+        Ok(post)
+    }
+
+    /// Edits a post's text (author only): stored, then `Update` with `updated`.
+    pub async fn edit(&self, author: &Actor, post: &Post, text: &str) -> Result<Post> {
+        if post.author_id != author.id || !post.local {
+            return Err(Error::Forbidden("not_author"));
+        }
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_CHARS {
+            return Err(Error::invalid("content", "field_too_long"));
+        }
+        let mentions = self.mentions(text).await;
+        let (_, tags) = scan(text);
+        let html = compose_html(text, &mentions, &self.core.config.public_url);
+        let mut new = to_new(post);
+        new.content_html = html;
+        new.source_text = Some(text.to_string());
+        new.tags = tags;
+        new.edited_at = Some(kogi_core::now());
+        new.recipients = mentions.iter().map(|(_, a)| (a.id, true)).collect();
+        let (post, _) = posts::upsert(&self.core, new).await?;
+        self.deliver_post("Update", &post, author).await?;
+        Ok(post)
+    }
+
+    /// Deletes a post (author only): its URL answers 410 and a `Delete` with a `Tombstone`
+    /// goes to everyone who received it.
+    pub async fn delete_post(&self, author: &Actor, post: &Post) -> Result<()> {
+        if post.author_id != author.id || !post.local {
+            return Err(Error::Forbidden("not_author"));
+        }
+        let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
+            .await?
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
+        let inboxes = self.audience(post, author, &mentioned).await?;
+        posts::mark_deleted(&self.core, post.id).await?;
+        let activity = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, "delete"),
+            "type": "Delete",
+            "actor": author.ap_id,
+            "to": [PUBLIC],
+            "object": {"id": post.ap_id, "type": "Tombstone"},
+        });
+        self.enqueue(&activity, author.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// Likes or boosts a post. The origin counts: a remote post's author gets the activity
+    /// (a boost also goes to our followers).
+    pub async fn react(&self, actor: &Actor, post: &Post, kind: &str) -> Result<bool> {
+        if kind == posts::ANNOUNCE
+            && !matches!(post.visibility(), Visibility::Public | Visibility::Unlisted)
+        {
+            return Err(Error::Forbidden("not_boostable"));
+        }
+        let base = self.core.config.public_url.clone();
+        let ap_kind = if kind == posts::LIKE {
+            "Like"
+        } else {
+            "Announce"
+        };
+        let id = new_id(&base, &ap_kind.to_lowercase());
+        if !posts::react(&self.core, kind, &id, actor.id, post.id).await? {
+            return Ok(false);
+        }
+        let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if post.local {
+            posts::notify(
+                &self.core,
+                author.id,
+                if kind == posts::LIKE {
+                    "like"
+                } else {
+                    "announce"
+                },
+                actor.id,
+                Some(post.id),
+            )
+            .await?;
+        }
+        let mut activity = json!({"@context": AS_CONTEXT, "id": id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id});
+        let mut inboxes = Vec::new();
+        if !author.local {
+            inboxes.push(author.inbox_url.clone());
+        }
+        if kind == posts::ANNOUNCE {
+            activity["to"] = json!([PUBLIC]);
+            activity["cc"] = json!([author.ap_id, actor.followers_url]);
+            activity["published"] = json!(kogi_core::now()
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            inboxes.extend(kogi_core::follows::follower_inboxes(&self.core, actor.id).await?);
+        }
+        inboxes.sort();
+        inboxes.dedup();
+        self.enqueue(&activity, actor.id, &inboxes).await?;
+        Ok(true)
+    }
+
+    /// Takes back a like or boost.
+    pub async fn unreact(&self, actor: &Actor, post: &Post, kind: &str) -> Result<bool> {
+        let Some(id) = posts::unreact(&self.core, kind, actor.id, post.id).await? else {
+            return Ok(false);
+        };
+        let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let ap_kind = if kind == posts::LIKE {
+            "Like"
+        } else {
+            "Announce"
+        };
+        let activity = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, "undo"),
+            "type": "Undo",
+            "actor": actor.ap_id,
+            "object": {"id": id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id},
+        });
+        let mut inboxes = Vec::new();
+        if !author.local {
+            inboxes.push(author.inbox_url.clone());
+        }
+        if kind == posts::ANNOUNCE {
+            inboxes.extend(kogi_core::follows::follower_inboxes(&self.core, actor.id).await?);
+        }
+        inboxes.sort();
+        inboxes.dedup();
+        self.enqueue(&activity, actor.id, &inboxes).await?;
+        Ok(true)
+    }
+
+    /// The ActivityPub document of a local post.
+    pub async fn post_document(&self, post: &Post) -> Result<Value> {
+        let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
+            .await?
+            .into_iter()
+            .filter(|(_, m)| *m)
+            .map(|(a, _)| a)
+            .collect();
+        Ok(note_json(post, &author, &mentioned))
+    }
+}
+
+/// A stored post as an upsert value (for edits).
+fn to_new(p: &Post) -> NewPost {
+    NewPost {
+        ap_id: p.ap_id.clone(),
+        author_id: p.author_id,
+        local: p.local,
+        kind: p.kind.clone(),
+        content_html: p.content_html.clone(),
+        source_text: p.source_text.clone(),
+        summary: p.summary.clone(),
+        sensitive: p.sensitive,
+        language: p.language.clone(),
+        visibility: p.visibility(),
+        in_reply_to_ap_id: p.in_reply_to_ap_id.clone(),
+        url: p.url.clone(),
+        attachments: p.attachments(),
+        tags: p.tags(),
+        poll: p.poll(),
+        published_at: p.published_at,
+        edited_at: p.edited_at,
+        like_count: p.like_count,
+        announce_count: p.announce_count,
+        recipients: vec![],
+    }
+}

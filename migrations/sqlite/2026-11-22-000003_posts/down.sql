@@ -1,0 +1,4 @@
+DROP TABLE notifications;
+DROP TABLE reactions;
+DROP TABLE post_recipients;
+DROP TABLE posts;
