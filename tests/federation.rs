@@ -817,3 +817,80 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
     );
     assert!(has_post(&c, followers["uri"].as_str().unwrap()).await);
 }
+
+/// A receiver that counts each activity id it gets.
+async fn counting_receiver() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let c2 = counts.clone();
+    let app = axum::Router::new().route(
+        "/inbox",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let counts = c2.clone();
+            async move {
+                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let id = v["id"].as_str().unwrap_or("?").to_string();
+                *counts.lock().unwrap().entry(id).or_default() += 1;
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (port, counts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_deliver_a_thousand_activities_exactly_once() {
+    if crate::harness::backend() != crate::harness::Backend::Postgres {
+        return;
+    }
+    let web = Instance::start_with(crate::harness::Opts::default().role("web")).await;
+    web.user("ann").await;
+    let (port, counts) = counting_receiver().await;
+    let actor_id = web.sql_count("SELECT actor_id AS n FROM accounts WHERE username = 'ann'");
+    web.sql_exec(&format!(
+        "INSERT INTO deliveries (activity_id, activity_json, actor_id, inbox_url, host, state, attempts, next_attempt_at, created_at, updated_at) \
+         SELECT 'urn:kogi-test:' || g, '{{\"id\": \"urn:kogi-test:' || g || '\", \"type\": \"Like\"}}', {actor_id}, \
+         'http://127.0.0.1:{port}/inbox', '127.0.0.1:{port}', 'pending', 0, now(), now(), now() FROM generate_series(1, 1000) AS g"
+    ));
+    let spawn_worker = || {
+        let mut cmd = web.command();
+        cmd.args(["serve", "--role", "worker"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    };
+    let mut w1 = spawn_worker();
+    let mut w2 = spawn_worker();
+    wait_quiet(&[&web]).await;
+    let _ = w1.kill();
+    let _ = w2.kill();
+    let _ = w1.wait();
+    let _ = w2.wait();
+    let counts = counts.lock().unwrap();
+    assert_eq!(counts.len(), 1000, "every activity arrived");
+    assert!(counts.values().all(|n| *n == 1), "each exactly once");
+    assert_eq!(
+        web.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'done'"),
+        1000
+    );
+    // --role is refused on SQLite.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::harness::kogi_bin())
+        .current_dir(dir.path())
+        .env_clear()
+        .env("KOGI_DATA_DIR", dir.path())
+        .args(["serve", "--role", "worker"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs PostgreSQL"));
+}

@@ -259,6 +259,8 @@ fn read_mails(dir: &Path) -> Vec<Mail> {
 pub struct Opts {
     pub env: Vec<(String, String)>,
     pub smtp: bool,
+    /// `kogi serve --role ROLE` (PostgreSQL only).
+    pub role: Option<String>,
 }
 
 impl Opts {
@@ -268,6 +270,10 @@ impl Opts {
     }
     pub fn smtp(mut self) -> Opts {
         self.smtp = true;
+        self
+    }
+    pub fn role(mut self, role: &str) -> Opts {
+        self.role = Some(role.to_string());
         self
     }
 }
@@ -280,6 +286,7 @@ pub struct Instance {
     pub db_url: String,
     pub smtp: Option<SmtpSink>,
     env: Vec<(String, String)>,
+    role: Option<String>,
     child: Option<Child>,
     _pg: Option<PgDatabase>,
 }
@@ -356,6 +363,7 @@ impl Instance {
             db_url,
             smtp,
             env,
+            role: opts.role,
             child: None,
             _pg: pg,
         };
@@ -386,9 +394,12 @@ impl Instance {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = self
-            .command()
-            .arg("serve")
+        let mut cmd = self.command();
+        cmd.arg("serve");
+        if let Some(r) = &self.role {
+            cmd.args(["--role", r]);
+        }
+        let child = cmd
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()

@@ -150,9 +150,26 @@ pub fn build_federation(
     })
 }
 
-/// Runs the web server until SIGTERM or Ctrl-C; requests in flight are allowed to finish.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// What a `kogi serve` process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+/// Runs the web server and/or the delivery worker until SIGTERM or Ctrl-C; requests and
+/// deliveries in flight are allowed to finish.
+pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    if role != Role::All
+        && kogi_core::db::Backend::from_url(&config.database_url)
+            != Some(kogi_core::db::Backend::Postgres)
+    {
+        anyhow::bail!(
+            "--role {role:?} needs PostgreSQL (database.url): SQLite serves one process only"
+        );
+    }
     let core = build_core(&config, true).await?;
     let theme = Theme::load(config.themes_dir.clone())?;
     let fed = build_federation(&config, &core)?;
@@ -165,9 +182,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         theme: Arc::new(theme),
         metrics: Arc::new(Metrics::default()),
     };
-    spawn_housekeeping(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(fed.run_worker(stop_rx));
+    if role == Role::Worker {
+        spawn_housekeeping(state.clone());
+        tracing::info!(backend = ?state.core.db.backend(), "kogi delivery worker is running");
+        let worker = tokio::spawn(fed.run_worker(stop_rx));
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        tracing::info!("stopped");
+        return Ok(());
+    }
+    let worker = if role == Role::All {
+        spawn_housekeeping(state.clone());
+        Some(tokio::spawn(fed.run_worker(stop_rx)))
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
@@ -186,7 +217,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await?;
     // Deliveries in flight finish; queued ones stay in the database for the next start.
     let _ = stop_tx.send(true);
-    let _ = worker.await;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

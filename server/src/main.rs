@@ -35,7 +35,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (migrates the database first).
-    Serve,
+    Serve {
+        /// `all` (default): web and delivery worker in one process. With PostgreSQL, `web`
+        /// serves HTTP only and `worker` only delivers, so each can be scaled out.
+        #[arg(long, value_enum, default_value_t = app::Role::All)]
+        role: app::Role,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Show or document the configuration.
@@ -142,7 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
     init_logging(&cfg);
     match cli.command {
-        Command::Serve => app::serve(cfg).await,
+        Command::Serve { role } => app::serve(cfg, role).await,
         Command::Migrate => {
             let core = app::build_core(&cfg, false).await?;
             let applied = kogi_core::db::migrate(&core.db, &cfg.database_url).await?;
