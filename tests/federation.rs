@@ -894,3 +894,108 @@ async fn two_worker_processes_deliver_a_thousand_activities_exactly_once() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs PostgreSQL"));
 }
+
+#[tokio::test]
+async fn a_block_ends_follows_and_stops_delivery_both_ways() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let ann = a.user("ann").await;
+    let bob = b.user("bob").await;
+    api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    api(
+        &a,
+        &ann,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("bob@{}", host(&b))})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("mutual follows", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 2
+            && b.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 2
+    })
+    .await;
+
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::POST,
+        "/blocks",
+        Some(json!({"target": format!("@bob@{}", host(&b))})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b]).await;
+    eventually("both sides dropped the follows", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows") == 0
+            && b.sql_count("SELECT COUNT(*) AS n FROM follows") == 0
+    })
+    .await;
+    let from_a = post(&a, &ann, json!({"content": "after the block"})).await;
+    let from_b = post(&b, &bob, json!({"content": "me too"})).await;
+    wait_quiet(&[&a, &b]).await;
+    assert!(!has_post(&b, from_a["uri"].as_str().unwrap()).await);
+    assert!(!has_post(&a, from_b["uri"].as_str().unwrap()).await);
+    // bob cannot follow ann again: B knows of the block and refuses; a Follow sent anyway is
+    // rejected by A and stores nothing.
+    let (s, _) = api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let raw = serde_json::to_vec(&json!({"id": b.u("/activities/follow/raw"), "type": "Follow", "actor": b.u("/users/bob"), "object": a.u("/users/ann")})).unwrap();
+    assert_eq!(
+        Signer::of(&b, "bob")
+            .post(&a.u("/users/ann/inbox"), &raw, SystemTime::now())
+            .await
+            .0,
+        202
+    );
+    wait_quiet(&[&a, &b]).await;
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM follows"), 0);
+    // ann cannot follow bob while she blocks him; after unblocking she can.
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("bob@{}", host(&b))})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let url = format!(
+        "/blocks?target={}",
+        crate::harness::urlencode(&b.u("/users/bob"))
+    );
+    assert_eq!(
+        api(&a, &ann, reqwest::Method::DELETE, &url, None).await.0,
+        204
+    );
+    wait_quiet(&[&a, &b]).await;
+    assert_eq!(
+        b.sql_count("SELECT COUNT(*) AS n FROM blocks"),
+        0,
+        "Undo(Block) reached B"
+    );
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("bob@{}", host(&b))})),
+    )
+    .await;
+    assert_eq!(s, 200);
+}

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod blocks;
 pub mod db;
 pub mod deliveries;
 pub mod error;

@@ -325,6 +325,7 @@ pub async fn home_timeline(
     limit: i64,
 ) -> Result<Page> {
     let max_id = max_id.unwrap_or(i64::MAX);
+    let hidden = crate::blocks::hidden_from(core, viewer).await?;
     db_run!(core.db, |conn| {
         let followed = follows::table
             .filter(follows::follower_id.eq(viewer))
@@ -337,6 +338,7 @@ pub async fn home_timeline(
             .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
             .filter(posts::deleted_at.is_null())
             .filter(posts::id.lt(max_id))
+            .filter(posts::author_id.ne_all(&hidden))
             .filter(
                 posts::author_id
                     .eq(viewer)
@@ -588,7 +590,11 @@ pub async fn notify(
     from: i64,
     post_id: Option<i64>,
 ) -> Result<()> {
-    if actor_id == from {
+    if actor_id == from
+        || crate::blocks::hidden_from(core, actor_id)
+            .await?
+            .contains(&from)
+    {
         return Ok(());
     }
     let kind = kind.to_string();

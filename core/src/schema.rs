@@ -211,6 +211,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    blocks (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        target_id -> BigInt,
+        kind -> Text,
+        ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
@@ -234,4 +245,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_recipients,
     reactions,
     notifications,
+    blocks,
 );

@@ -77,6 +77,9 @@ impl Federation {
         if follower.id == target.id {
             return Err(kogi_core::Error::invalid("target", "bad_request"));
         }
+        if kogi_core::blocks::blocked_either_way(&self.core, follower.id, target.id).await? {
+            return Err(kogi_core::Error::Forbidden("blocked"));
+        }
         if let Some(existing) = follows::find(&self.core, follower.id, target.id).await? {
             if existing.state == ACCEPTED {
                 return Ok(FollowState::Following);
@@ -90,6 +93,12 @@ impl Federation {
                 ACCEPTED
             };
             follows::upsert(&self.core, follower.id, target.id, &id, state).await?;
+            let kind = if state == ACCEPTED {
+                "follow"
+            } else {
+                "follow_request"
+            };
+            kogi_core::posts::notify(&self.core, target.id, kind, follower.id, None).await?;
             return Ok(if state == ACCEPTED {
                 FollowState::Following
             } else {
@@ -167,6 +176,7 @@ impl Federation {
                     .unwrap_or("");
                 match inner {
                     "Follow" => self.on_undo_follow(sender, doc).await,
+                    "Block" => self.on_undo_block(sender, doc).await,
                     "Like" => {
                         self.on_undo_react(sender, doc, kogi_core::posts::LIKE)
                             .await
@@ -179,6 +189,7 @@ impl Federation {
                 }
             }
             "Create" => self.on_create(sender, doc).await,
+            "Block" => self.on_block(sender, doc).await,
             "Like" => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
             "Announce" => self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await,
             "Update" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
@@ -219,6 +230,18 @@ impl Federation {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        if kogi_core::blocks::blocked_either_way(&self.core, sender.id, target.id).await? {
+            let reject = answer(
+                "Reject",
+                &self.base(),
+                &target.ap_id,
+                &follow_id,
+                &sender.ap_id,
+            );
+            self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
+                .await?;
+            return Ok(Accepted::Applied("Follow rejected (blocked)".into()));
+        }
         let existing = follows::find(&self.core, sender.id, target.id).await?;
         let state = match &existing {
             Some(f) if f.state == ACCEPTED => ACCEPTED,
@@ -240,8 +263,15 @@ impl Federation {
             );
             self.enqueue(&accept, target.id, std::slice::from_ref(&sender.inbox_url))
                 .await?;
+            if existing.is_none() {
+                kogi_core::posts::notify(&self.core, target.id, "follow", sender.id, None).await?;
+            }
             Ok(Accepted::Applied("Follow accepted".into()))
         } else {
+            if existing.is_none() {
+                kogi_core::posts::notify(&self.core, target.id, "follow_request", sender.id, None)
+                    .await?;
+            }
             Ok(Accepted::Applied("Follow pending approval".into()))
         }
     }
@@ -353,5 +383,80 @@ impl Federation {
         inboxes.dedup();
         self.enqueue(&activity, actor.id, &inboxes).await?;
         Ok(())
+    }
+}
+
+impl Federation {
+    /// `actor` blocks `target`: follows between them end, and a remote target's server is
+    /// told with a `Block` (as Mastodon sends it).
+    pub async fn block(&self, actor: &Actor, target: &Actor) -> kogi_core::Result<bool> {
+        let id = new_id(&self.base(), "block");
+        if !kogi_core::blocks::add(
+            &self.core,
+            actor.id,
+            target.id,
+            kogi_core::blocks::BLOCK,
+            &id,
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        if !target.local {
+            let activity = json!({"@context": AS_CONTEXT, "id": id, "type": "Block", "actor": actor.ap_id, "object": target.ap_id});
+            self.enqueue(&activity, actor.id, std::slice::from_ref(&target.inbox_url))
+                .await?;
+        }
+        Ok(true)
+    }
+
+    pub async fn unblock(&self, actor: &Actor, target: &Actor) -> kogi_core::Result<bool> {
+        let Some(id) =
+            kogi_core::blocks::remove(&self.core, actor.id, target.id, kogi_core::blocks::BLOCK)
+                .await?
+        else {
+            return Ok(false);
+        };
+        if !target.local {
+            let activity = json!({
+                "@context": AS_CONTEXT, "id": new_id(&self.base(), "undo"), "type": "Undo", "actor": actor.ap_id,
+                "object": {"id": id, "type": "Block", "actor": actor.ap_id, "object": target.ap_id},
+            });
+            self.enqueue(&activity, actor.id, std::slice::from_ref(&target.inbox_url))
+                .await?;
+        }
+        Ok(true)
+    }
+
+    /// A remote actor blocked a local one.
+    pub async fn on_block(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let Some(target) = self.local_target(doc).await? else {
+            return Ok(Accepted::Ignored("Block of an unknown actor".into()));
+        };
+        let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        kogi_core::blocks::add(
+            &self.core,
+            sender.id,
+            target.id,
+            kogi_core::blocks::BLOCK,
+            id,
+        )
+        .await?;
+        Ok(Accepted::Applied("Block".into()))
+    }
+
+    pub async fn on_undo_block(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let inner = doc.get("object").cloned().unwrap_or(Value::Null);
+        if actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
+            return Err(InboxError::Unauthorized(
+                "an Undo must come from the Block's actor".into(),
+            ));
+        }
+        let Some(target) = self.local_target(&inner).await? else {
+            return Ok(Accepted::Ignored("Undo of an unknown Block".into()));
+        };
+        kogi_core::blocks::remove(&self.core, sender.id, target.id, kogi_core::blocks::BLOCK)
+            .await?;
+        Ok(Accepted::Applied("Undo(Block)".into()))
     }
 }

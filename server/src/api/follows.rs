@@ -69,6 +69,7 @@ fn fetch_error(e: FetchError) -> ApiError {
         (status = 200, description = "Following or requested", body = FollowResult),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "There is a block between you", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -278,4 +279,119 @@ pub async fn queue(
         failed: get("failed"),
         expired: get("expired"),
     }))
+}
+
+async fn block_or_mute(
+    state: &AppState,
+    user: &ApiUser,
+    target: &str,
+    kind: &str,
+    on: bool,
+) -> Result<StatusCode, ApiError> {
+    let target = state.fed.resolve(target).await.map_err(fetch_error)?;
+    if target.id == user.person.actor.id {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                .field("target")
+                .detail("that is you"),
+        );
+    }
+    let me = &user.person.actor;
+    let changed = match (kind, on) {
+        (kogi_core::blocks::BLOCK, true) => state.fed.block(me, &target).await?,
+        (kogi_core::blocks::BLOCK, false) => state.fed.unblock(me, &target).await?,
+        (_, true) => {
+            let id = format!("{}/mutes/{}", me.ap_id, target.id);
+            kogi_core::blocks::add(&state.core, me.id, target.id, kogi_core::blocks::MUTE, &id)
+                .await?
+        }
+        (_, false) => {
+            kogi_core::blocks::remove(&state.core, me.id, target.id, kogi_core::blocks::MUTE)
+                .await?
+                .is_some()
+        }
+    };
+    if !on && !changed {
+        return Err(ApiError::not_found().detail("nothing to undo"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Block someone: follows between you end both ways, their posts and notifications are
+/// hidden from you, and their server is told (`Block`).
+#[utoipa::path(post, path = "/api/kogi/v1/blocks", tag = "follows", security(("bearer" = [])), request_body = FollowBody,
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a handle or URL", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The other server could not be reached", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn block(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<FollowBody>,
+) -> Result<StatusCode, ApiError> {
+    block_or_mute(&state, &user, &body.target, kogi_core::blocks::BLOCK, true).await
+}
+
+/// Lift a block (`Undo(Block)`).
+#[utoipa::path(delete, path = "/api/kogi/v1/blocks", tag = "follows", security(("bearer" = [])), params(TargetQuery),
+    responses(
+        (status = 204, description = "Unblocked"),
+        (status = 400, description = "Missing target", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not blocked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a handle or URL", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The other server could not be reached", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unblock(
+    State(state): State<AppState>,
+    user: ApiUser,
+    q: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    block_or_mute(&state, &user, &q.target, kogi_core::blocks::BLOCK, false).await
+}
+
+/// Mute someone: their posts and notifications are hidden from you (nothing is sent).
+#[utoipa::path(post, path = "/api/kogi/v1/mutes", tag = "follows", security(("bearer" = [])), request_body = FollowBody,
+    responses(
+        (status = 204, description = "Muted"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a handle or URL", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The other server could not be reached", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn mute(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<FollowBody>,
+) -> Result<StatusCode, ApiError> {
+    block_or_mute(&state, &user, &body.target, kogi_core::blocks::MUTE, true).await
+}
+
+/// Unmute someone.
+#[utoipa::path(delete, path = "/api/kogi/v1/mutes", tag = "follows", security(("bearer" = [])), params(TargetQuery),
+    responses(
+        (status = 204, description = "Unmuted"),
+        (status = 400, description = "Missing target", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not muted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a handle or URL", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The other server could not be reached", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unmute(
+    State(state): State<AppState>,
+    user: ApiUser,
+    q: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    block_or_mute(&state, &user, &q.target, kogi_core::blocks::MUTE, false).await
 }

@@ -163,6 +163,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/followers", get(follows::followers))
         .route("/follow-requests", get(follows::requests))
         .route("/follow-requests/answer", post(follows::answer))
+        .route("/blocks", post(follows::block).delete(follows::unblock))
+        .route("/mutes", post(follows::mute).delete(follows::unmute))
         .route("/posts", post(posts::create))
         .route(
             "/posts/{id}",
@@ -203,7 +205,7 @@ impl Modify for BearerAuth {
         auth::create_token, auth::delete_current_token, auth::list_tokens, auth::delete_token,
         admin::pending, admin::approve, admin::settings, admin::put_setting,
         follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
-        follows::answer, follows::queue,
+        follows::answer, follows::queue, follows::block, follows::unblock, follows::mute, follows::unmute,
         posts::create, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
         posts::unboost, posts::home, posts::public, posts::notifications,
     ),

@@ -1,0 +1,124 @@
+//! Blocks (federated, and they end follows both ways) and mutes (local: hide from timelines
+//! and notifications).
+
+use diesel::prelude::*;
+
+use crate::accounts::Actor;
+use crate::error::Result;
+use crate::schema::{actors, blocks, follows};
+use crate::{db_run, db_tx, now, Core};
+
+pub const BLOCK: &str = "block";
+pub const MUTE: &str = "mute";
+
+/// Records a block or mute; a block also ends follows in both directions. Returns whether
+/// it is new.
+pub async fn add(
+    core: &Core,
+    actor_id: i64,
+    target_id: i64,
+    kind: &str,
+    ap_id: &str,
+) -> Result<bool> {
+    let (kind, ap_id) = (kind.to_string(), ap_id.to_string());
+    let t = now();
+    db_tx!(core.db, |conn| {
+        let n = diesel::insert_into(blocks::table)
+            .values((
+                blocks::actor_id.eq(actor_id),
+                blocks::target_id.eq(target_id),
+                blocks::kind.eq(&kind),
+                blocks::ap_id.eq(&ap_id),
+                blocks::created_at.eq(t),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        if kind == BLOCK {
+            diesel::delete(
+                follows::table.filter(
+                    (follows::follower_id
+                        .eq(actor_id)
+                        .and(follows::target_id.eq(target_id)))
+                    .or(follows::follower_id
+                        .eq(target_id)
+                        .and(follows::target_id.eq(actor_id))),
+                ),
+            )
+            .execute(conn)?;
+        }
+        Ok(n > 0)
+    })
+}
+
+/// Removes a block or mute; returns the block's activity id if there was one.
+pub async fn remove(
+    core: &Core,
+    actor_id: i64,
+    target_id: i64,
+    kind: &str,
+) -> Result<Option<String>> {
+    let kind = kind.to_string();
+    db_tx!(core.db, |conn| {
+        let id: Option<String> = blocks::table
+            .filter(blocks::actor_id.eq(actor_id))
+            .filter(blocks::target_id.eq(target_id))
+            .filter(blocks::kind.eq(&kind))
+            .select(blocks::ap_id)
+            .first(conn)
+            .optional()?;
+        diesel::delete(
+            blocks::table
+                .filter(blocks::actor_id.eq(actor_id))
+                .filter(blocks::target_id.eq(target_id))
+                .filter(blocks::kind.eq(&kind)),
+        )
+        .execute(conn)?;
+        Ok(id)
+    })
+}
+
+/// Is there a block between the two actors, in either direction?
+pub async fn blocked_either_way(core: &Core, a: i64, b: i64) -> Result<bool> {
+    db_run!(core.db, |conn| {
+        let n: i64 = blocks::table
+            .filter(blocks::kind.eq(BLOCK))
+            .filter(
+                (blocks::actor_id.eq(a).and(blocks::target_id.eq(b)))
+                    .or(blocks::actor_id.eq(b).and(blocks::target_id.eq(a))),
+            )
+            .count()
+            .get_result(conn)?;
+        Ok(n > 0)
+    })
+}
+
+/// Actors this one blocked or muted (of `kind`).
+pub async fn list(core: &Core, actor_id: i64, kind: &str) -> Result<Vec<Actor>> {
+    let kind = kind.to_string();
+    db_run!(core.db, |conn| {
+        Ok(blocks::table
+            .inner_join(actors::table.on(actors::id.eq(blocks::target_id)))
+            .filter(blocks::actor_id.eq(actor_id))
+            .filter(blocks::kind.eq(&kind))
+            .order(blocks::id.desc())
+            .select(Actor::as_select())
+            .load(conn)?)
+    })
+}
+
+/// Ids of actors whose posts `viewer` should not see: blocked or muted by the viewer, or
+/// who blocked the viewer.
+pub async fn hidden_from(core: &Core, viewer: i64) -> Result<Vec<i64>> {
+    db_run!(core.db, |conn| {
+        let mine: Vec<i64> = blocks::table
+            .filter(blocks::actor_id.eq(viewer))
+            .select(blocks::target_id)
+            .load(conn)?;
+        let theirs: Vec<i64> = blocks::table
+            .filter(blocks::target_id.eq(viewer))
+            .filter(blocks::kind.eq(BLOCK))
+            .select(blocks::actor_id)
+            .load(conn)?;
+        Ok([mine, theirs].concat())
+    })
+}
