@@ -8,4 +8,5 @@ mod accounts;
 mod bad_input;
 mod browser;
 mod federation;
+mod interop;
 mod ops;
