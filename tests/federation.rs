@@ -334,13 +334,13 @@ async fn people_follow_each_other_across_instances_with_accept_approval_and_undo
 
 /// Signs and posts an activity to `inbox` as the actor `key_owner` of instance `from`, whose
 /// private key is read from that instance's database.
-struct Signer {
-    key_id: String,
-    pem: String,
+pub(crate) struct Signer {
+    pub(crate) key_id: String,
+    pub(crate) pem: String,
 }
 
 impl Signer {
-    fn of(from: &Instance, username: &str) -> Signer {
+    pub(crate) fn of(from: &Instance, username: &str) -> Signer {
         let pem = from.sql_string(&format!(
             "SELECT actors.private_key_pem AS s FROM actors JOIN accounts ON accounts.actor_id = actors.id WHERE accounts.username = '{username}'"
         ));
@@ -350,7 +350,7 @@ impl Signer {
         }
     }
 
-    async fn post(&self, inbox: &str, body: &[u8], at: SystemTime) -> (u16, String) {
+    pub(crate) async fn post(&self, inbox: &str, body: &[u8], at: SystemTime) -> (u16, String) {
         let url = url::Url::parse(inbox).unwrap();
         let req = kogi_federation::signatures::OutgoingRequest {
             method: "POST",
@@ -819,7 +819,7 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
 }
 
 /// A receiver that counts each activity id it gets.
-async fn counting_receiver() -> (
+pub(crate) async fn counting_receiver() -> (
     u16,
     std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
 ) {
@@ -827,18 +827,16 @@ async fn counting_receiver() -> (
     use std::sync::{Arc, Mutex};
     let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let c2 = counts.clone();
-    let app = axum::Router::new().route(
-        "/inbox",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let counts = c2.clone();
-            async move {
-                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let id = v["id"].as_str().unwrap_or("?").to_string();
-                *counts.lock().unwrap().entry(id).or_default() += 1;
-                axum::http::StatusCode::ACCEPTED
-            }
-        }),
-    );
+    // Any path: the benchmark gives each follower its own inbox.
+    let app = axum::Router::new().fallback(axum::routing::post(move |body: axum::body::Bytes| {
+        let counts = c2.clone();
+        async move {
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let id = v["id"].as_str().unwrap_or("?").to_string();
+            *counts.lock().unwrap().entry(id).or_default() += 1;
+            axum::http::StatusCode::ACCEPTED
+        }
+    }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

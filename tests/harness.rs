@@ -51,8 +51,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The `kogi` binary under test: the freshly built one, or `KOGI_BIN` (benchmarks point it
+/// at a release build).
 pub fn kogi_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kogi"))
+    match std::env::var("KOGI_BIN") {
+        Ok(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_kogi")),
+    }
 }
 
 /// A PostgreSQL database made for one instance and dropped afterwards.
