@@ -997,3 +997,187 @@ async fn a_block_ends_follows_and_stops_delivery_both_ways() {
     .await;
     assert_eq!(s, 200);
 }
+
+/// A receiver that answers each POST with the next status of `script` (the last one repeats)
+/// and counts requests.
+async fn scripted_receiver(
+    script: Vec<u16>,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h2 = hits.clone();
+    let app = axum::Router::new().fallback(axum::routing::post(move || {
+        let hits = h2.clone();
+        let script = script.clone();
+        async move {
+            let n = hits.fetch_add(1, Ordering::SeqCst);
+            let s = *script.get(n).or(script.last()).unwrap_or(&202);
+            axum::http::StatusCode::from_u16(s).unwrap()
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (port, hits)
+}
+
+fn queue_one(i: &Instance, username: &str, activity_id: &str, inbox: &str) {
+    let actor_id = i.sql_count(&format!(
+        "SELECT actor_id AS n FROM accounts WHERE username = '{username}'"
+    ));
+    let host = inbox.split('/').nth(2).unwrap();
+    let now = "2026-01-01 00:00:00";
+    i.sql_exec(&format!(
+        "INSERT INTO deliveries (activity_id, activity_json, actor_id, inbox_url, host, state, attempts, next_attempt_at, created_at, updated_at) \
+         VALUES ('{activity_id}', '{{\"id\": \"{activity_id}\", \"type\": \"Like\"}}', {actor_id}, '{inbox}', '{host}', 'pending', 0, '{now}', '{}', '{now}')",
+        chrono_now()
+    ));
+}
+
+fn chrono_now() -> String {
+    let t = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_401_is_retried_and_a_410_is_recorded_as_failed_without_retry() {
+    let a = Instance::start().await;
+    a.user("ann").await;
+    let (p401, hits401) = scripted_receiver(vec![401, 202]).await;
+    let (p410, hits410) = scripted_receiver(vec![410]).await;
+    queue_one(
+        &a,
+        "ann",
+        "urn:kogi-test:retry",
+        &format!("http://127.0.0.1:{p401}/inbox"),
+    );
+    queue_one(
+        &a,
+        "ann",
+        "urn:kogi-test:gone",
+        &format!("http://127.0.0.1:{p410}/inbox"),
+    );
+    wait_quiet(&[&a]).await;
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE activity_id = 'urn:kogi-test:retry' AND state = 'done' AND attempts = 2"), 1);
+    assert_eq!(hits401.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE activity_id = 'urn:kogi-test:gone' AND state = 'failed' AND last_status = 410 AND attempts = 1"), 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        hits410.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a permanent failure is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_sender_killed_before_delivering_delivers_after_restart_and_a_dead_host_is_probed_and_caught_up(
+) {
+    let mut a = Instance::start().await;
+    let dead = crate::harness::Opts::default()
+        .env("KOGI_FEDERATION_DELIVERY_DEAD_AFTER_SECS", "1")
+        .env("KOGI_FEDERATION_DELIVERY_PROBE_INTERVAL_SECS", "2");
+    let mut b = Instance::start_with(dead).await;
+    a.user("ann").await;
+    let bob = b.user("bob").await;
+    api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("followed", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 1
+    })
+    .await;
+
+    // A goes down; bob unfollows; B is SIGKILLed before it could deliver.
+    a.kill();
+    let url = format!(
+        "/follows?target={}",
+        crate::harness::urlencode(&a.u("/users/ann"))
+    );
+    assert_eq!(
+        api(&b, &bob, reqwest::Method::DELETE, &url, None).await.0,
+        204
+    );
+    b.kill();
+    b.restart().await;
+    // With lowered thresholds A is marked dead, and its row waits for probes.
+    eventually("A is marked dead", || async {
+        b.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM instances WHERE host = '{}' AND dead = TRUE",
+            host(&a)
+        )) == 1
+    })
+    .await;
+    assert_eq!(
+        b.sql_count("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'"),
+        1
+    );
+    a.restart().await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("the Undo arrived after the probe", || async {
+        a.sql_count("SELECT COUNT(*) AS n FROM follows") == 0
+    })
+    .await;
+    assert_eq!(b.sql_count(&format!("SELECT COUNT(*) AS n FROM instances WHERE host = '{}' AND dead = FALSE AND failing_since IS NULL", host(&a))), 1);
+}
+
+#[tokio::test]
+async fn after_a_peer_rotates_its_key_its_next_activity_is_accepted_after_one_refetch() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    b.user("bob").await;
+    let bob = Signer::of(&b, "bob");
+    let inbox = a.u("/users/ann/inbox");
+    let body = |n: u32| {
+        serde_json::to_vec(&json!({"id": b.u(&format!("/activities/like/{n}")), "type": "Like", "actor": b.u("/users/bob"), "object": a.u("/posts/none")})).unwrap()
+    };
+    assert_eq!(
+        bob.post(&inbox, &body(1), SystemTime::now()).await.0,
+        202,
+        "A caches bob's key"
+    );
+    let old_key = a.sql_string(&format!(
+        "SELECT public_key_pem AS s FROM actors WHERE ap_id = '{}'",
+        b.u("/users/bob")
+    ));
+    // bob's server rotates his key.
+    let new = kogi_core::keys::generate_blocking().unwrap();
+    b.sql_exec(&format!(
+        "UPDATE actors SET public_key_pem = '{}', private_key_pem = '{}' WHERE ap_id = '{}'",
+        new.public_pem,
+        new.private_pem,
+        b.u("/users/bob")
+    ));
+    let rotated = Signer {
+        key_id: bob.key_id.clone(),
+        pem: new.private_pem.clone(),
+    };
+    assert_eq!(
+        rotated.post(&inbox, &body(2), SystemTime::now()).await.0,
+        202
+    );
+    let cached = a.sql_string(&format!(
+        "SELECT public_key_pem AS s FROM actors WHERE ap_id = '{}'",
+        b.u("/users/bob")
+    ));
+    assert_ne!(cached, old_key);
+    assert_eq!(cached.trim(), new.public_pem.trim());
+    // The old key no longer works.
+    assert_eq!(bob.post(&inbox, &body(3), SystemTime::now()).await.0, 401);
+}

@@ -343,3 +343,15 @@ pub async fn all_shared_inboxes(core: &Core) -> Result<Vec<String>> {
             .collect())
     })
 }
+
+/// Releases every claim. Only safe when no other process delivers (one process on SQLite):
+/// claims left at start-up belong to a process that died.
+pub async fn release_leases(core: &Core) -> Result<usize> {
+    db_run!(core.db, |conn| {
+        Ok(
+            diesel::update(deliveries::table.filter(deliveries::locked_until.is_not_null()))
+                .set(deliveries::locked_until.eq(None::<NaiveDateTime>))
+                .execute(conn)?,
+        )
+    })
+}

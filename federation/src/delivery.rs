@@ -245,7 +245,9 @@ impl Federation {
     /// Claims and sends due rows until `shutdown` fires. Several workers (in one process or
     /// many sharing PostgreSQL) can run at once.
     pub async fn run_worker(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let lease = (self.client.settings.timeout.as_secs() as i64) * 3 + 30;
+        // Long enough for one attempt (its time-out) plus the bookkeeping; a crashed worker's
+        // rows become claimable again after it.
+        let lease = (self.client.settings.timeout.as_secs() as i64) * 2 + 5;
         loop {
             if *shutdown.borrow() {
                 return;

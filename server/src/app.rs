@@ -175,6 +175,13 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     let fed = build_federation(&config, &core)?;
     // The instance actor exists before anyone needs it to sign a fetch.
     kogi_core::actors::instance_actor(&core).await?;
+    if core.db.backend() == kogi_core::db::Backend::Sqlite {
+        // One process per SQLite database: claims left over are from a process that died.
+        let released = kogi_core::deliveries::release_leases(&core).await?;
+        if released > 0 {
+            tracing::info!(released, "released deliveries claimed before a crash");
+        }
+    }
     let state = AppState {
         fed: fed.clone(),
         core,
