@@ -281,6 +281,122 @@ mod tests {
         assert!(check_url(&u("http://127.0.0.1/x"), true).is_ok());
     }
 
+    /// A one-shot HTTP server on loopback answering with `head` and then `chunks` of body,
+    /// `delay` apart.
+    async fn serve_once(head: String, chunks: Vec<Vec<u8>>, delay: std::time::Duration) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let head = head.clone();
+                let chunks = chunks.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(head.as_bytes()).await;
+                    for c in chunks {
+                        tokio::time::sleep(delay).await;
+                        if s.write_all(&c).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    fn client(allow_private: bool) -> HttpClient {
+        HttpClient::new(ClientSettings {
+            allow_private_addresses: allow_private,
+            timeout: Duration::from_millis(800),
+            max_response_bytes: 64 * 1024,
+            user_agent: "kogi-test".into(),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn private_addresses_are_refused_before_any_connection() {
+        // Nothing listens on these ports: a refusal (not a connection error) proves no
+        // connection was attempted.
+        let c = client(false);
+        for url in [
+            "http://127.0.0.1:9/x",
+            "http://10.0.0.1:9/x",
+            "http://[::1]:9/x",
+            "http://localhost:9/x",
+        ] {
+            let u = url::Url::parse(url).unwrap();
+            let r = c.send(&u, |c| c.get(u.clone())).await;
+            assert!(matches!(r, Err(FetchError::Refused(_))), "{url}: {r:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_and_trickling_bodies_are_cut_off() {
+        let c = client(true);
+        let big = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n".into(),
+            vec![vec![b'a'; 200_000]],
+            Duration::ZERO,
+        )
+        .await;
+        let u = url::Url::parse(&format!("http://127.0.0.1:{big}/")).unwrap();
+        assert!(matches!(
+            c.send(&u, |c| c.get(u.clone())).await,
+            Err(FetchError::TooLarge(_))
+        ));
+        // No Content-Length: the limit applies while reading.
+        let chunked = serve_once(
+            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".into(),
+            vec![vec![b'a'; 100_000]],
+            Duration::ZERO,
+        )
+        .await;
+        let u = url::Url::parse(&format!("http://127.0.0.1:{chunked}/")).unwrap();
+        assert!(matches!(
+            c.send(&u, |c| c.get(u.clone())).await,
+            Err(FetchError::TooLarge(_))
+        ));
+        // A body that trickles in past the time-out.
+        let slow = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".into(),
+            (0..100).map(|_| vec![b'a']).collect(),
+            Duration::from_millis(100),
+        )
+        .await;
+        let u = url::Url::parse(&format!("http://127.0.0.1:{slow}/")).unwrap();
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            c.send(&u, |c| c.get(u.clone())).await,
+            Err(FetchError::Network(_))
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn at_most_one_redirect_is_followed() {
+        let c = client(true);
+        let end = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".into(),
+            vec![],
+            Duration::ZERO,
+        )
+        .await;
+        let one = serve_once(format!("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{end}/\r\nContent-Length: 0\r\n\r\n"), vec![], Duration::ZERO).await;
+        let two = serve_once(format!("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{one}/\r\nContent-Length: 0\r\n\r\n"), vec![], Duration::ZERO).await;
+        let u = url::Url::parse(&format!("http://127.0.0.1:{one}/")).unwrap();
+        let f = c.send(&u, |c| c.get(u.clone())).await.unwrap();
+        assert_eq!((f.status, f.body.as_slice()), (200, b"ok".as_slice()));
+        let u = url::Url::parse(&format!("http://127.0.0.1:{two}/")).unwrap();
+        assert!(
+            c.send(&u, |c| c.get(u.clone())).await.is_err(),
+            "a second redirect is refused"
+        );
+    }
+
     #[tokio::test]
     async fn resolver_refuses_names_that_resolve_to_loopback() {
         let r = GuardedResolver {
