@@ -133,6 +133,8 @@ pub struct ClientSettings {
     pub timeout: Duration,
     pub max_response_bytes: usize,
     pub user_agent: String,
+    /// Extra trusted root certificates (PEM), for closed networks with their own CA.
+    pub extra_roots_pem: Option<Vec<u8>>,
 }
 
 /// The federation HTTP client.
@@ -164,7 +166,15 @@ impl HttpClient {
                 Err(e) => attempt.error(e.to_string()),
             }
         });
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &settings.extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| FetchError::Refused(format!("federation.ca_file: {e}")))?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let inner = builder
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_private: allow,
             }))
@@ -313,8 +323,60 @@ mod tests {
             timeout: Duration::from_millis(800),
             max_response_bytes: 64 * 1024,
             user_agent: "kogi-test".into(),
+            extra_roots_pem: None,
         })
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fetches_from_an_https_peer_with_a_test_certificate() {
+        use std::sync::Arc as StdArc;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert_der = cert.cert.der().clone();
+        let key_der = tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(
+            cert.key_pair.serialize_der().into(),
+        );
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(StdArc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert_der], key_der)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(StdArc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(tcp).await {
+                        let mut buf = [0u8; 4096];
+                        let _ = tls.read(&mut buf).await;
+                        let _ = tls
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nsecured")
+                            .await;
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        });
+        let c = HttpClient::new(ClientSettings {
+            allow_private_addresses: true,
+            timeout: Duration::from_secs(5),
+            max_response_bytes: 64 * 1024,
+            user_agent: "kogi-test".into(),
+            extra_roots_pem: Some(cert.cert.pem().into_bytes()),
+        })
+        .unwrap();
+        let u = url::Url::parse(&format!("https://localhost:{port}/")).unwrap();
+        let f = c.send(&u, |c| c.get(u.clone())).await.unwrap();
+        assert_eq!((f.status, f.body.as_slice()), (200, b"secured".as_slice()));
+        // Without the test CA the certificate is refused.
+        let strict = client(true);
+        assert!(strict.send(&u, |c| c.get(u.clone())).await.is_err());
     }
 
     #[tokio::test]

@@ -132,6 +132,7 @@ pub fn build_federation(
             env!("CARGO_PKG_VERSION"),
             config.public_url
         ),
+        extra_roots_pem: f.ca_pem.clone(),
     })
     .map_err(|e| anyhow::anyhow!("federation client: {e}"))?;
     let secs = |s: i64| Duration::from_secs(s.max(0) as u64);

@@ -90,6 +90,7 @@ pub const KEYS: &[Key] = &[
     key!("log.format", "KOGI_LOG_FORMAT", Str, "text", "`text` or `json` (one JSON object per line)."),
     key!("log.level", "KOGI_LOG_LEVEL", Str, "info", "Log filter, e.g. `info`, `debug`, or `info,kogi=debug`."),
     key!("federation.allow_private_addresses", "KOGI_FEDERATION_ALLOW_PRIVATE_ADDRESSES", Bool, "false", "Let federation reach private, loopback and link-local addresses (and plain-HTTP peers). Only for tests and closed networks."),
+    key!("federation.ca_file", "KOGI_FEDERATION_CA_FILE", Str, "", "Extra trusted root certificates (PEM file) for peers on a closed network with its own certificate authority."),
     key!("federation.inbox_max_bytes", "KOGI_FEDERATION_INBOX_MAX_BYTES", Int, "1048576", "Largest activity accepted by an inbox (bytes)."),
     key!("federation.fetch_timeout_secs", "KOGI_FEDERATION_FETCH_TIMEOUT_SECS", Int, "10", "Time limit for one request to another server."),
     key!("federation.fetch_max_bytes", "KOGI_FEDERATION_FETCH_MAX_BYTES", Int, "1048576", "Largest document fetched from another server (bytes)."),
@@ -192,6 +193,7 @@ impl IpRange {
 #[derive(Debug, Clone)]
 pub struct Federation {
     pub allow_private_addresses: bool,
+    pub ca_pem: Option<Vec<u8>>,
     pub inbox_max_bytes: usize,
     pub fetch_timeout_secs: u64,
     pub fetch_max_bytes: usize,
@@ -532,6 +534,13 @@ pub fn load_with(
 
     let federation = Federation {
         allow_private_addresses: v.bool("federation.allow_private_addresses", false)?,
+        ca_pem: match v.get("federation.ca_file") {
+            None => None,
+            Some(p) => Some(
+                std::fs::read(p)
+                    .map_err(|e| err("federation.ca_file", format!("cannot read {p}: {e}")))?,
+            ),
+        },
         inbox_max_bytes: v.int("federation.inbox_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
         fetch_timeout_secs: v.int("federation.fetch_timeout_secs", 10, 1, 600)? as u64,
         fetch_max_bytes: v.int("federation.fetch_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
