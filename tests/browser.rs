@@ -201,13 +201,104 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
         "{text}"
     );
 
-    // Some people on the home page for the screenshots.
+    // A post through the compose form on the home page.
+    b.client.goto(&a.u("/")).await.unwrap();
+    fill(
+        &b,
+        "textarea[name=content]",
+        "Imaging a new virus today: a halo like a crown. #virology",
+    )
+    .await;
+    submit(&b).await;
+    let text = b
+        .client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("a halo like a crown"), "{text}");
+    let post_id = a.sql_count("SELECT id AS n FROM posts WHERE content_html LIKE '%halo%'");
+    let post_page = a
+        .sql_string(&format!(
+            "SELECT ap_id AS s FROM posts WHERE id = {post_id}"
+        ))
+        .replace(&a.url, "");
+
+    // Some people on the home page for the screenshots, and things for june's notifications:
+    // june approves followers and alan asks to follow; hedy mentions, likes and replies.
+    let mut tokens = Vec::new();
     for n in ["alan", "hedy", "katherine"] {
-        a.user(n).await;
+        tokens.push(a.user(n).await);
     }
+    let api = |token: &str, method: reqwest::Method, path: &str, body: Value| {
+        let req = reqwest::Client::new()
+            .request(method, a.u(&format!("/api/kogi/v1{path}")))
+            .bearer_auth(token)
+            .json(&body);
+        let path = path.to_string();
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            assert!(status < 300, "{path}: {status} {}", r.text().await.unwrap());
+        }
+    };
+    let june = a.token("june", PASSWORD).await;
+    api(
+        &june,
+        reqwest::Method::PATCH,
+        "/accounts/me",
+        json!({"locked": true}),
+    )
+    .await;
+    api(
+        &tokens[0],
+        reqwest::Method::POST,
+        "/follows",
+        json!({"target": a.u("/users/june")}),
+    )
+    .await;
+    api(
+        &tokens[1],
+        reqwest::Method::POST,
+        "/posts",
+        json!({"content": "Welcome, @june! Your pictures are wonderful.", "summary": "Fan mail"}),
+    )
+    .await;
+    api(
+        &tokens[1],
+        reqwest::Method::POST,
+        &format!("/posts/{post_id}/like"),
+        json!({}),
+    )
+    .await;
+    api(
+        &tokens[1],
+        reqwest::Method::POST,
+        "/posts",
+        json!({"content": "Extraordinary work.", "in_reply_to": post_id.to_string()}),
+    )
+    .await;
+    api(
+        &tokens[2],
+        reqwest::Method::POST,
+        "/follows",
+        json!({"target": a.u("/users/hedy")}),
+    )
+    .await;
+
     let pages = [
         "/",
         "/users/june",
+        "/users/hedy",
+        post_page.as_str(),
+        "/timelines/local",
+        "/timelines/federated",
+        "/notifications",
+        "/follow-requests",
+        "/search?q=hedy",
+        "/search?q=not%20an%20address",
         "/settings/profile",
         "/settings/password",
         "/settings/email",
@@ -233,6 +324,10 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
         b.screenshot(&format!("profile-{width}")).await;
         b.client.goto(&a.u("/")).await.unwrap();
         b.screenshot(&format!("home-signed-in-{width}")).await;
+        b.client.goto(&a.u("/notifications")).await.unwrap();
+        b.screenshot(&format!("notifications-{width}")).await;
+        b.client.goto(&a.u(&post_page)).await.unwrap();
+        b.screenshot(&format!("post-{width}")).await;
     }
     // Logged-out pages.
     b.client.delete_all_cookies().await.unwrap();
@@ -244,6 +339,9 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
         "/reset/confirm?token=nope",
         "/confirm?token=nope",
         "/users/june",
+        post_page.as_str(),
+        "/timelines/local",
+        "/timelines/federated",
     ];
     for (width, height) in [(390u32, 844u32), (1280, 900)] {
         b.viewport(width, height).await;
@@ -263,6 +361,8 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
         b.screenshot(&format!("home-{width}")).await;
         b.client.goto(&a.u("/signup")).await.unwrap();
         b.screenshot(&format!("signup-{width}")).await;
+        b.client.goto(&a.u("/timelines/federated")).await.unwrap();
+        b.screenshot(&format!("federated-{width}")).await;
     }
     assert!(
         problems.is_empty(),

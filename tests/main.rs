@@ -11,3 +11,4 @@ mod browser;
 mod federation;
 mod interop;
 mod ops;
+mod pages;

@@ -80,10 +80,9 @@ impl Federation {
         if kogi_core::blocks::blocked_either_way(&self.core, follower.id, target.id).await? {
             return Err(kogi_core::Error::Forbidden("blocked"));
         }
-        if let Some(existing) = follows::find(&self.core, follower.id, target.id).await? {
-            if existing.state == ACCEPTED {
-                return Ok(FollowState::Following);
-            }
+        let existing = follows::find(&self.core, follower.id, target.id).await?;
+        if existing.as_ref().is_some_and(|f| f.state == ACCEPTED) {
+            return Ok(FollowState::Following);
         }
         let id = new_id(&self.base(), "follow");
         if target.local {
@@ -93,12 +92,9 @@ impl Federation {
                 ACCEPTED
             };
             follows::upsert(&self.core, follower.id, target.id, &id, state).await?;
-            let kind = if state == ACCEPTED {
-                "follow"
-            } else {
-                "follow_request"
-            };
-            kogi_core::posts::notify(&self.core, target.id, kind, follower.id, None).await?;
+            if existing.is_none() {
+                notify_follow(&self.core, target, follower, state).await?;
+            }
             return Ok(if state == ACCEPTED {
                 FollowState::Following
             } else {
@@ -249,6 +245,10 @@ impl Federation {
             _ => ACCEPTED,
         };
         let f = follows::upsert(&self.core, sender.id, target.id, &follow_id, state).await?;
+        // Re-sent Follows are not news.
+        if existing.is_none() {
+            notify_follow(&self.core, &target, sender, state).await?;
+        }
         if state == ACCEPTED {
             if f.state != ACCEPTED {
                 follows::set_state(&self.core, f.id, ACCEPTED).await?;
@@ -263,15 +263,8 @@ impl Federation {
             );
             self.enqueue(&accept, target.id, std::slice::from_ref(&sender.inbox_url))
                 .await?;
-            if existing.is_none() {
-                kogi_core::posts::notify(&self.core, target.id, "follow", sender.id, None).await?;
-            }
             Ok(Accepted::Applied("Follow accepted".into()))
         } else {
-            if existing.is_none() {
-                kogi_core::posts::notify(&self.core, target.id, "follow_request", sender.id, None)
-                    .await?;
-            }
             Ok(Accepted::Applied("Follow pending approval".into()))
         }
     }
@@ -341,6 +334,21 @@ impl Federation {
         follows::remove(&self.core, sender.id, target.id).await?;
         Ok(Accepted::Applied("Undo(Follow)".into()))
     }
+}
+
+/// Tells a local person about a new follower (`follow`) or a request (`follow_request`).
+async fn notify_follow(
+    core: &kogi_core::Core,
+    target: &Actor,
+    follower: &Actor,
+    state: &str,
+) -> kogi_core::Result<()> {
+    let kind = if state == ACCEPTED {
+        "follow"
+    } else {
+        "follow_request"
+    };
+    kogi_core::posts::notify(core, target.id, kind, follower.id, None).await
 }
 
 /// Is `url` hosted on the same instance as `actor`?

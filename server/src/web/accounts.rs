@@ -118,7 +118,7 @@ pub struct NextQuery {
 }
 
 /// Only same-site paths are followed after log-in (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".to_string(),

@@ -1,7 +1,9 @@
 //! Web pages, rendered on the server from the active theme. Forms work without JavaScript.
 
 mod accounts;
+mod follows;
 mod pages;
+mod posts;
 mod settings;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -208,7 +210,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/users/{username}", get(pages::profile))
         .route("/@{username}", get(pages::at_redirect))
-        .route("/posts/{token}", get(pages::post))
+        .route("/timelines/local", get(posts::local_timeline))
+        .route("/timelines/federated", get(posts::federated_timeline))
+        .route("/posts", post(posts::create))
+        .route("/posts/{token}", get(posts::post))
+        .route("/posts/{token}/like", post(posts::like))
+        .route("/posts/{token}/boost", post(posts::boost))
+        .route("/remote-posts/{id}", get(posts::remote_post))
+        .route("/notifications", get(posts::notifications))
+        .route("/search", get(follows::search))
+        .route("/follow", post(follows::follow))
+        .route("/unfollow", post(follows::unfollow))
+        .route("/follow-requests", get(follows::requests))
+        .route("/follow-requests/answer", post(follows::answer))
         .route("/settings", get(settings::index))
         .route(
             "/settings/password",

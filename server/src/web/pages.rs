@@ -1,16 +1,28 @@
 //! Home, public profiles, and the files pages need (theme static files, media, instance CSS).
 
-use axum::extract::{Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kogi_core::accounts;
 use minijinja::context;
 
-use super::WebError;
+use super::posts::{self, PageQuery};
+use super::{follows, WebError};
 use crate::app::AppState;
 use crate::ctx::WebCtx;
 
-pub async fn home(ctx: WebCtx) -> Result<Response, WebError> {
+pub async fn home(
+    ctx: WebCtx,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let max_id = posts::max_id(q)?;
+    if ctx.viewer.is_some() {
+        let compose = posts::compose_values("", "", "public");
+        return posts::home_page(&ctx, max_id, compose, BTreeMap::new(), StatusCode::OK).await;
+    }
     let people = accounts::recent_people(&ctx.state.core.db, 12).await?;
     let users = accounts::count_people(&ctx.state.core.db).await?;
     let recent: Vec<_> = people
@@ -66,6 +78,16 @@ pub async fn profile(
         .map(|l| context! { name => l.name, url => l.url })
         .collect();
     let joined = person.account.created_at.format("%Y-%m-%d").to_string();
+    let core = &ctx.state.core;
+    let (followers, following) = kogi_core::follows::counts(core, actor.id).await?;
+    let follow_state = match ctx.person() {
+        Some(me) if !is_self => Some(follows::follow_state(&ctx, &me.actor, &actor).await?),
+        _ => None,
+    };
+    let mut recent_posts = Vec::new();
+    for p in kogi_core::posts::by_author(core, actor.id, posts::PAGE).await? {
+        recent_posts.push(posts::post_view(&ctx, &p, &actor).await?);
+    }
     let page = context! {
         profile => context! {
             username => actor.handle,
@@ -78,8 +100,15 @@ pub async fn profile(
             links => links,
             joined => joined,
             profile_url => format!("{}/users/{}", ctx.state.config.public_url, actor.handle),
+            ap_id => actor.ap_id,
+            locked => actor.manually_approves_followers,
+            followers => followers,
+            following => following,
         },
         is_self => is_self,
+        follow_state => follow_state,
+        posts => recent_posts,
+        here => format!("/users/{}", actor.handle),
     };
     let mut resp = ctx.render("pages/profile.html", page);
     resp.headers_mut()
@@ -155,69 +184,4 @@ pub async fn instance_css(State(state): State<AppState>) -> Response {
         css,
     )
         .into_response()
-}
-
-/// A post: its ActivityPub document for servers, its page (with replies) for browsers.
-pub async fn post(
-    ctx: WebCtx,
-    headers: axum::http::HeaderMap,
-    Path(token): Path<String>,
-) -> Result<Response, WebError> {
-    if crate::ap::wants_json(&headers) {
-        return Ok(crate::ap::post_document(&ctx.state, &token).await);
-    }
-    let ap_id = format!("{}/posts/{token}", ctx.state.config.public_url);
-    let post = kogi_core::posts::find_by_ap_id(&ctx.state.core, &ap_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if post.deleted_at.is_some() {
-        return Err(WebError::Gone);
-    }
-    let viewer = ctx.person().map(|p| p.actor.id);
-    if !kogi_core::posts::can_view(&ctx.state.core, viewer, &post).await? {
-        return Err(WebError::NotFound);
-    }
-    let author = kogi_core::actors::find_by_id(&ctx.state.core, post.author_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let mut replies = Vec::new();
-    for (r, a) in kogi_core::posts::replies(&ctx.state.core, &post.ap_id).await? {
-        if kogi_core::posts::can_view(&ctx.state.core, viewer, &r).await? {
-            replies.push(post_context(&ctx, &r, &a));
-        }
-    }
-    let mut resp = ctx.render(
-        "pages/post.html",
-        context! { post => post_context(&ctx, &post, &author), replies => replies },
-    );
-    resp.headers_mut()
-        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
-    Ok(resp)
-}
-
-fn post_context(
-    ctx: &WebCtx,
-    p: &kogi_core::posts::Post,
-    a: &kogi_core::accounts::Actor,
-) -> minijinja::Value {
-    let profile_url = if a.local {
-        format!("/users/{}", a.handle)
-    } else {
-        a.profile_url.clone().unwrap_or_else(|| a.ap_id.clone())
-    };
-    context! {
-        url => p.url.clone().unwrap_or_else(|| p.ap_id.clone()),
-        author => context! {
-            display_name => a.name(), handle => format!("@{}@{}", a.handle, a.host),
-            avatar_url => ctx.avatar_url(a), profile_url => profile_url, username => a.handle,
-        },
-        content => minijinja::Value::from_safe_string(p.content_html.clone()),
-        summary => p.summary,
-        visibility => p.visibility,
-        published => p.published_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        edited => p.edited_at.is_some(),
-        like_count => p.like_count,
-        boost_count => p.announce_count,
-        reply_count => p.reply_count,
-    }
 }

@@ -1,0 +1,246 @@
+//! Finding people on this and other servers, following them, and answering follow requests.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::response::Response;
+use kogi_core::accounts::Actor;
+use kogi_core::follows::{self, ACCEPTED, PENDING};
+use kogi_federation::activities::FollowState;
+use kogi_federation::client::FetchError;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::accounts::safe_next;
+use super::posts::{actor_view, login_first};
+use super::{WebError, WebForm};
+use crate::ctx::{urlencode, WebCtx};
+
+/// `none`, `requested` or `following`: where the viewer stands with `target`.
+pub(super) async fn follow_state(
+    ctx: &WebCtx,
+    viewer: &Actor,
+    target: &Actor,
+) -> Result<&'static str, WebError> {
+    Ok(
+        match follows::find(&ctx.state.core, viewer.id, target.id).await? {
+            Some(f) if f.state == ACCEPTED => "following",
+            Some(_) => "requested",
+            None => "none",
+        },
+    )
+}
+
+/// The flash message for an address that could not be looked up.
+fn lookup_failure(e: &FetchError) -> &'static str {
+    match e {
+        FetchError::Status(404) | FetchError::Status(410) => "account_not_found",
+        FetchError::Refused(_) => "address_invalid",
+        _ => "server_unreachable",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FollowForm {
+    csrf_token: Option<String>,
+    /// The actor's ActivityPub id (or `user@host`).
+    #[serde(default)]
+    target: String,
+    next: Option<String>,
+}
+
+/// Where to go after following or unfollowing: the form's page, else the person's profile
+/// here, else the search that found them.
+fn after(form: &FollowForm, target: Option<&Actor>) -> String {
+    if form.next.is_some() {
+        return safe_next(form.next.as_deref());
+    }
+    match target {
+        Some(a) if a.local => format!("/users/{}", urlencode(&a.handle)),
+        Some(a) => format!("/search?q={}", urlencode(&a.ap_id)),
+        None => "/".into(),
+    }
+}
+
+/// Follows someone here or elsewhere; remote follows stay requested until accepted.
+pub async fn follow(ctx: WebCtx, WebForm(form): WebForm<FollowForm>) -> Result<Response, WebError> {
+    let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
+        return Ok(login_first(&safe_next(form.next.as_deref())));
+    };
+    ctx.check_csrf(form.csrf_token.as_deref())?;
+    let target = match ctx.state.fed.resolve(&form.target).await {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok(ctx.redirect_with_flash(&after(&form, None), "error", lookup_failure(&e)))
+        }
+    };
+    let to = after(&form, Some(&target));
+    if target.id == me.id {
+        return Ok(ctx.redirect_with_flash(&to, "error", "follow_self"));
+    }
+    if target.deleted_at.is_some() {
+        return Ok(ctx.redirect_with_flash(&to, "error", "account_not_found"));
+    }
+    let (kind, key) = match ctx.state.fed.follow(&me, &target).await? {
+        FollowState::Following => ("success", "followed"),
+        FollowState::Requested => ("info", "follow_requested"),
+    };
+    Ok(ctx.redirect_with_flash(&to, kind, key))
+}
+
+/// Stops following someone, or withdraws a request.
+pub async fn unfollow(
+    ctx: WebCtx,
+    WebForm(form): WebForm<FollowForm>,
+) -> Result<Response, WebError> {
+    let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
+        return Ok(login_first(&safe_next(form.next.as_deref())));
+    };
+    ctx.check_csrf(form.csrf_token.as_deref())?;
+    // Someone followed is known here already: no need to ask their server.
+    let known = kogi_core::actors::find_by_ap_id(&ctx.state.core, form.target.trim()).await?;
+    let target = match known {
+        Some(a) => a,
+        None => match ctx.state.fed.resolve(&form.target).await {
+            Ok(a) => a,
+            Err(e) => {
+                return Ok(ctx.redirect_with_flash(
+                    &after(&form, None),
+                    "error",
+                    lookup_failure(&e),
+                ))
+            }
+        },
+    };
+    let to = after(&form, Some(&target));
+    if ctx.state.fed.unfollow(&me, &target).await? {
+        Ok(ctx.redirect_with_flash(&to, "success", "unfollowed"))
+    } else {
+        Ok(ctx.redirect_with_flash(&to, "info", "not_following"))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// Looks up `@user@host`, `user@host`, a profile URL, or a name on this server.
+pub async fn search(
+    ctx: WebCtx,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(q) = q.map_err(|_| WebError::BadRequest)?;
+    let query = q.q.unwrap_or_default().trim().to_string();
+    let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
+        let back = if query.is_empty() {
+            "/search".to_string()
+        } else {
+            format!("/search?q={}", urlencode(&query))
+        };
+        return Ok(login_first(&back));
+    };
+    let mut result: Option<Value> = None;
+    let mut error: Option<String> = None;
+    if query.chars().count() > 500 {
+        error = Some(ctx.t("search.invalid"));
+    } else if !query.is_empty() {
+        let bare = query.trim_start_matches('@');
+        // A bare name means someone on this server.
+        let input = if bare.contains('@') || query.contains("://") {
+            query.clone()
+        } else {
+            format!("{bare}@{}", ctx.state.core.config.host())
+        };
+        match ctx.state.fed.resolve(&input).await {
+            Ok(a) if a.deleted_at.is_none() && a.kind != "application" => {
+                let state = follow_state(&ctx, &me, &a).await?;
+                let (followers, following) = if a.local {
+                    let (f, g) = follows::counts(&ctx.state.core, a.id).await?;
+                    (Some(f), Some(g))
+                } else {
+                    (None, None)
+                };
+                result = Some(context! {
+                    actor => actor_view(&ctx, &a),
+                    follow_state => state,
+                    is_self => a.id == me.id,
+                    followers => followers,
+                    following => following,
+                });
+            }
+            Ok(_) => error = Some(ctx.t("search.not_found")),
+            Err(e) => {
+                error = Some(ctx.t(match lookup_failure(&e) {
+                    "account_not_found" => "search.not_found",
+                    "address_invalid" => "search.invalid",
+                    _ => "search.unreachable",
+                }))
+            }
+        }
+    }
+    let here = if query.is_empty() {
+        "/search".to_string()
+    } else {
+        format!("/search?q={}", urlencode(&query))
+    };
+    Ok(ctx.render(
+        "pages/search.html",
+        context! { query => query, result => result, error => error, here => here },
+    ))
+}
+
+/// Follow requests waiting for the signed-in person's answer.
+pub async fn requests(ctx: WebCtx) -> Result<Response, WebError> {
+    let Some(me) = ctx.person() else {
+        return Ok(login_first("/follow-requests"));
+    };
+    let rows = follows::followers(&ctx.state.core, me.actor.id, PENDING, 0, 200).await?;
+    let people: Vec<Value> = rows.iter().map(|a| actor_view(&ctx, a)).collect();
+    Ok(ctx.render(
+        "pages/follow_requests.html",
+        context! { requests => people, locked => me.actor.manually_approves_followers },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    approve: String,
+}
+
+/// Approves or rejects a follow request.
+pub async fn answer(ctx: WebCtx, WebForm(form): WebForm<AnswerForm>) -> Result<Response, WebError> {
+    let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
+        return Ok(login_first("/follow-requests"));
+    };
+    ctx.check_csrf(form.csrf_token.as_deref())?;
+    let approve = match form.approve.as_str() {
+        "true" | "1" => true,
+        "false" | "0" => false,
+        _ => return Err(WebError::BadRequest),
+    };
+    let core = &ctx.state.core;
+    let follower = kogi_core::actors::find_by_ap_id(core, form.actor.trim()).await?;
+    let pending = match &follower {
+        Some(f) => follows::find(core, f.id, me.id)
+            .await?
+            .is_some_and(|f| f.state == PENDING),
+        None => false,
+    };
+    let Some(follower) = follower.filter(|_| pending) else {
+        return Ok(ctx.redirect_with_flash("/follow-requests", "error", "request_gone"));
+    };
+    ctx.state
+        .fed
+        .answer_request(&me, &follower, approve)
+        .await?;
+    let key = if approve {
+        "request_approved"
+    } else {
+        "request_rejected"
+    };
+    Ok(ctx.redirect_with_flash("/follow-requests", "success", key))
+}
