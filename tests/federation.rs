@@ -1181,3 +1181,87 @@ async fn after_a_peer_rotates_its_key_its_next_activity_is_accepted_after_one_re
     // The old key no longer works.
     assert_eq!(bob.post(&inbox, &body(3), SystemTime::now()).await.0, 401);
 }
+
+#[tokio::test]
+async fn an_account_deletion_reaches_the_followers_instances_and_the_old_url_answers_410() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    let bob = b.user("bob").await;
+    api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("followed", || async {
+        b.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 1
+    })
+    .await;
+    let web = a.client();
+    let t = crate::harness::csrf(&web, &a.u("/login")).await;
+    web.post(a.u("/login"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let t = crate::harness::csrf(&web, &a.u("/settings/account")).await;
+    let r = web
+        .post(a.u("/settings/account/delete"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("current_password", PASSWORD),
+            ("confirm", "ann"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    wait_quiet(&[&a, &b]).await;
+    eventually("B marks ann deleted and drops the follow", || async {
+        b.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM actors WHERE ap_id = '{}' AND deleted_at IS NOT NULL",
+            a.u("/users/ann")
+        )) == 1
+            && b.sql_count("SELECT COUNT(*) AS n FROM follows") == 0
+    })
+    .await;
+    let (s, _, _) = get_json(&a.u("/users/ann")).await;
+    assert_eq!(s, 410);
+}
+
+#[tokio::test]
+async fn an_unreachable_key_gets_503_and_the_same_activity_is_processed_when_sent_again() {
+    let a = Instance::start().await;
+    let mut b = Instance::start().await;
+    a.user("ann").await;
+    b.user("bob").await;
+    let bob = Signer::of(&b, "bob");
+    let body = serde_json::to_vec(&json!({"id": b.u("/activities/follow/retry"), "type": "Follow", "actor": b.u("/users/bob"), "object": a.u("/users/ann")})).unwrap();
+    // B is down: A cannot fetch bob's key, answers 503 (the sender will retry) and records
+    // nothing.
+    b.kill();
+    assert_eq!(
+        bob.post(&a.u("/users/ann/inbox"), &body, SystemTime::now())
+            .await
+            .0,
+        503
+    );
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM inbox_seen"), 0);
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM follows"), 0);
+    b.restart().await;
+    assert_eq!(
+        bob.post(&a.u("/users/ann/inbox"), &body, SystemTime::now())
+            .await
+            .0,
+        202
+    );
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM follows"), 1);
+}
