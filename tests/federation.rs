@@ -1265,3 +1265,52 @@ async fn an_unreachable_key_gets_503_and_the_same_activity_is_processed_when_sen
     );
     assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM follows"), 1);
 }
+
+#[tokio::test]
+async fn received_polls_and_images_with_alt_text_are_shown() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.user("ann").await;
+    b.user("bob").await;
+    let bob = Signer::of(&b, "bob");
+    let public = ["https://www.w3.org/ns/activitystreams#Public"];
+    let question = json!({
+        "id": b.u("/activities/q1"), "type": "Create", "actor": b.u("/users/bob"), "to": public,
+        "object": {"id": b.u("/objects/q1"), "type": "Question", "attributedTo": b.u("/users/bob"), "to": public,
+            "content": "<p>Tea or coffee?</p>", "published": "2026-11-22T10:00:00Z",
+            "oneOf": [{"type": "Note", "name": "Tea", "replies": {"type": "Collection", "totalItems": 3}},
+                      {"type": "Note", "name": "Coffee", "replies": {"type": "Collection", "totalItems": 1}}]}
+    });
+    let photo = json!({
+        "id": b.u("/activities/p1"), "type": "Create", "actor": b.u("/users/bob"), "to": public,
+        "object": {"id": b.u("/objects/p1"), "type": "Note", "attributedTo": b.u("/users/bob"), "to": public,
+            "content": "<p>Our lab</p>", "published": "2026-11-22T10:01:00Z",
+            "attachment": [{"type": "Document", "mediaType": "image/png", "url": "https://media.example/lab.png", "name": "A clean room with two microscopes"}]}
+    });
+    for doc in [question, photo] {
+        assert_eq!(
+            bob.post(
+                &a.u("/inbox"),
+                &serde_json::to_vec(&doc).unwrap(),
+                SystemTime::now()
+            )
+            .await
+            .0,
+            202
+        );
+    }
+    let html = reqwest::get(a.u("/timelines/federated"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Tea or coffee?")
+            && html.contains("Tea")
+            && html.contains("Coffee")
+            && html.contains("75%"),
+        "{html}"
+    );
+    assert!(html.contains("alt=\"A clean room with two microscopes\""));
+}

@@ -100,6 +100,24 @@ pub(super) async fn post_view(ctx: &WebCtx, p: &Post, a: &Actor) -> Result<Value
         reply_count => p.reply_count,
         liked => liked,
         boosted => boosted,
+        poll => p.poll().map(|poll| {
+            let total: i64 = poll.options.iter().map(|o| o.votes).sum();
+            context! {
+                multiple => poll.multiple,
+                total => total,
+                options => poll.options.iter().map(|o| context! {
+                    name => o.name,
+                    votes => o.votes,
+                    percent => if total > 0 { o.votes * 100 / total } else { 0 },
+                }).collect::<Vec<_>>(),
+            }
+        }),
+        // Remote media is linked, never inlined: images show with their alt text.
+        attachments => p.attachments().iter().filter(|m| m.url.starts_with("https://") || m.url.starts_with("http://")).map(|m| context! {
+            url => m.url,
+            image => m.media_type.as_deref().is_some_and(|t| t.starts_with("image/")),
+            description => m.description.clone().unwrap_or_default(),
+        }).collect::<Vec<_>>(),
     })
 }
 
