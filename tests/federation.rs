@@ -1314,3 +1314,73 @@ async fn received_polls_and_images_with_alt_text_are_shown() {
     );
     assert!(html.contains("alt=\"A clean room with two microscopes\""));
 }
+
+#[tokio::test]
+async fn block_and_mute_buttons_work_from_the_pages() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    a.cli_ok(&[
+        "admin",
+        "create-user",
+        "ann",
+        "--email",
+        "ann@example.org",
+        "--password",
+        PASSWORD,
+    ]);
+    b.user("bob").await;
+    let web = a.client();
+    let t = crate::harness::csrf(&web, &a.u("/login")).await;
+    web.post(a.u("/login"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = web
+        .get(a.u(&format!("/search?q=@bob@{}", host(&b))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("action=\"/relations\""),
+        "search shows block and mute buttons"
+    );
+    let t = crate::harness::csrf_of(&page);
+    let bob_id = b.u("/users/bob");
+    for action in ["mute", "block"] {
+        let r = web
+            .post(a.u("/relations"))
+            .form(&[
+                ("csrf_token", t.as_str()),
+                ("target", bob_id.as_str()),
+                ("action", action),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM blocks"), 2);
+    wait_quiet(&[&a, &b]).await;
+    eventually("B got the Block", || async {
+        b.sql_count("SELECT COUNT(*) AS n FROM blocks WHERE kind = 'block'") == 1
+    })
+    .await;
+    // Without the CSRF field nothing happens.
+    let r = web
+        .post(a.u("/relations"))
+        .form(&[("target", bob_id.as_str()), ("action", "unblock")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM blocks"), 2);
+}

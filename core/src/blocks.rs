@@ -122,3 +122,17 @@ pub async fn hidden_from(core: &Core, viewer: i64) -> Result<Vec<i64>> {
         Ok([mine, theirs].concat())
     })
 }
+
+/// Has `actor_id` blocked (or muted, per `kind`) `target_id`?
+pub async fn has(core: &Core, actor_id: i64, target_id: i64, kind: &str) -> Result<bool> {
+    let kind = kind.to_string();
+    db_run!(core.db, |conn| {
+        let n: i64 = blocks::table
+            .filter(blocks::actor_id.eq(actor_id))
+            .filter(blocks::target_id.eq(target_id))
+            .filter(blocks::kind.eq(&kind))
+            .count()
+            .get_result(conn)?;
+        Ok(n > 0)
+    })
+}

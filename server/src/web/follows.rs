@@ -154,6 +154,7 @@ pub async fn search(
         match ctx.state.fed.resolve(&input).await {
             Ok(a) if a.deleted_at.is_none() && a.kind != "application" => {
                 let state = follow_state(&ctx, &me, &a).await?;
+                let rel = relation_state(&ctx, &me, &a).await?;
                 let (followers, following) = if a.local {
                     let (f, g) = follows::counts(&ctx.state.core, a.id).await?;
                     (Some(f), Some(g))
@@ -163,6 +164,8 @@ pub async fn search(
                 result = Some(context! {
                     actor => actor_view(&ctx, &a),
                     follow_state => state,
+                    blocked => rel.get_attr("blocked").map(|v| v.is_true()).unwrap_or(false),
+                    muted => rel.get_attr("muted").map(|v| v.is_true()).unwrap_or(false),
                     is_self => a.id == me.id,
                     followers => followers,
                     following => following,
@@ -243,4 +246,73 @@ pub async fn answer(ctx: WebCtx, WebForm(form): WebForm<AnswerForm>) -> Result<R
         "request_rejected"
     };
     Ok(ctx.redirect_with_flash("/follow-requests", "success", key))
+}
+
+#[derive(Deserialize)]
+pub struct RelationForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    target: String,
+    /// `block`, `unblock`, `mute` or `unmute`.
+    #[serde(default)]
+    action: String,
+    next: Option<String>,
+}
+
+/// Block, unblock, mute or unmute someone (blocks are federated; mutes stay here).
+pub async fn relation(
+    ctx: WebCtx,
+    WebForm(form): WebForm<RelationForm>,
+) -> Result<Response, WebError> {
+    let next = safe_next(form.next.as_deref());
+    let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
+        return Ok(login_first(&next));
+    };
+    ctx.check_csrf(form.csrf_token.as_deref())?;
+    let target = match kogi_core::actors::find_by_ap_id(&ctx.state.core, form.target.trim()).await?
+    {
+        Some(a) => a,
+        None => match ctx.state.fed.resolve(&form.target).await {
+            Ok(a) => a,
+            Err(e) => return Ok(ctx.redirect_with_flash(&next, "error", lookup_failure(&e))),
+        },
+    };
+    if target.id == me.id {
+        return Err(WebError::BadRequest);
+    }
+    let core = &ctx.state.core;
+    let key = match form.action.as_str() {
+        "block" => {
+            ctx.state.fed.block(&me, &target).await?;
+            "blocked"
+        }
+        "unblock" => {
+            ctx.state.fed.unblock(&me, &target).await?;
+            "unblocked"
+        }
+        "mute" => {
+            let id = format!("{}/mutes/{}", me.ap_id, target.id);
+            kogi_core::blocks::add(core, me.id, target.id, kogi_core::blocks::MUTE, &id).await?;
+            "muted"
+        }
+        "unmute" => {
+            kogi_core::blocks::remove(core, me.id, target.id, kogi_core::blocks::MUTE).await?;
+            "unmuted"
+        }
+        _ => return Err(WebError::BadRequest),
+    };
+    Ok(ctx.redirect_with_flash(&next, "success", key))
+}
+
+/// Whether `me` blocked or muted `them`, for the block and mute buttons.
+pub(super) async fn relation_state(
+    ctx: &WebCtx,
+    me: &Actor,
+    them: &Actor,
+) -> Result<minijinja::Value, WebError> {
+    let core = &ctx.state.core;
+    Ok(minijinja::context! {
+        blocked => kogi_core::blocks::has(core, me.id, them.id, kogi_core::blocks::BLOCK).await?,
+        muted => kogi_core::blocks::has(core, me.id, them.id, kogi_core::blocks::MUTE).await?,
+    })
 }

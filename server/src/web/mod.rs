@@ -221,6 +221,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/search", get(follows::search))
         .route("/follow", post(follows::follow))
         .route("/unfollow", post(follows::unfollow))
+        .route("/relations", post(follows::relation))
         .route("/follow-requests", get(follows::requests))
         .route("/follow-requests/answer", post(follows::answer))
         .route("/settings", get(settings::index))

@@ -84,6 +84,10 @@ pub async fn profile(
         Some(me) if !is_self => Some(follows::follow_state(&ctx, &me.actor, &actor).await?),
         _ => None,
     };
+    let relation = match ctx.person() {
+        Some(me) if !is_self => follows::relation_state(&ctx, &me.actor, &actor).await?,
+        _ => context! { blocked => false, muted => false },
+    };
     let mut recent_posts = Vec::new();
     for p in kogi_core::posts::by_author(core, actor.id, posts::PAGE).await? {
         recent_posts.push(posts::post_view(&ctx, &p, &actor).await?);
@@ -107,6 +111,7 @@ pub async fn profile(
         },
         is_self => is_self,
         follow_state => follow_state,
+        relation => relation,
         posts => recent_posts,
         here => format!("/users/{}", actor.handle),
     };
