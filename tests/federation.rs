@@ -1384,3 +1384,72 @@ async fn block_and_mute_buttons_work_from_the_pages() {
     assert_eq!(r.status(), 403);
     assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM blocks"), 2);
 }
+
+#[tokio::test]
+async fn images_with_alt_text_travel_with_a_post() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let ann = a.user("ann").await;
+    let bob = b.user("bob").await;
+    api(
+        &b,
+        &bob,
+        reqwest::Method::POST,
+        "/follows",
+        Some(json!({"target": format!("ann@{}", host(&a))})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(crate::harness::png(3000, 1000)).file_name("lab.png"),
+    );
+    let r = reqwest::Client::new()
+        .post(a.u("/api/kogi/v1/media"))
+        .bearer_auth(&ann)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let media: Value = r.json().await.unwrap();
+    let img = reqwest::get(media["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(img.headers()["content-type"], "image/webp");
+    let decoded = image::load_from_memory(&img.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (2048, 683),
+        "re-encoded and scaled down"
+    );
+    let p = post(&a, &ann, json!({"content": "Our lab", "media": [{"id": media["id"], "description": "Two microscopes on a bench"}]})).await;
+    wait_quiet(&[&a, &b]).await;
+    let (_, doc, _) = get_json(p["uri"].as_str().unwrap()).await;
+    assert_eq!(doc["attachment"][0]["name"], "Two microscopes on a bench");
+    assert_eq!(doc["attachment"][0]["url"], media["url"]);
+    eventually("B stored the attachment with its alt text", || async {
+        b.sql_count(&format!("SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{}' AND attachments LIKE '%Two microscopes on a bench%'", p["uri"].as_str().unwrap())) == 1
+    })
+    .await;
+    // Unknown media ids and non-images are refused.
+    let (s, _) = api(
+        &a,
+        &ann,
+        reqwest::Method::POST,
+        "/posts",
+        Some(json!({"content": "x", "media": [{"id": "../../etc/passwd"}]})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"<svg/>".to_vec()).file_name("x.svg"),
+    );
+    let r = reqwest::Client::new()
+        .post(a.u("/api/kogi/v1/media"))
+        .bearer_auth(&ann)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}

@@ -49,6 +49,48 @@ pub fn process_avatar(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
+/// Largest side of an image attached to a post.
+pub const POST_IMAGE_MAX: u32 = 2048;
+
+/// Turns an uploaded image into a WebP of at most 2048 px per side (re-encoded: no EXIF).
+pub fn process_post_image(bytes: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
+    if bytes.len() > max_bytes {
+        return Err(Error::invalid("file", "avatar_too_large"));
+    }
+    let format =
+        image::guess_format(bytes).map_err(|_| Error::invalid("file", "avatar_invalid"))?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
+    ) {
+        return Err(Error::invalid("file", "avatar_invalid"));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => Error::invalid("file", "avatar_too_large"),
+        _ => Error::invalid("file", "avatar_invalid"),
+    })?;
+    let img = if img.width() > POST_IMAGE_MAX || img.height() > POST_IMAGE_MAX {
+        img.resize(
+            POST_IMAGE_MAX,
+            POST_IMAGE_MAX,
+            image::imageops::FilterType::Lanczos3,
+        )
+    } else {
+        img
+    };
+    let img = image::DynamicImage::ImageRgba8(img.to_rgba8());
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::WebP)
+        .map_err(|e| Error::Internal(format!("webp encode: {e}")))?;
+    Ok(out.into_inner())
+}
+
 /// Writes a processed file under `media_dir/sub/` with a random name; returns the path
 /// relative to the media directory (what the database keeps and `/media/...` serves).
 pub fn store(media_dir: &Path, sub: &str, ext: &str, bytes: &[u8]) -> Result<String> {

@@ -20,6 +20,8 @@ pub struct Draft {
     pub in_reply_to: Option<String>,
     pub summary: Option<String>,
     pub language: Option<String>,
+    /// Images already stored (see the media upload), with their alt text.
+    pub attachments: Vec<kogi_core::posts::Attachment>,
 }
 
 pub const MAX_CHARS: usize = 5000;
@@ -129,7 +131,7 @@ impl Federation {
             visibility: draft.visibility,
             in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.clone()),
             url: Some(ap_id.clone()),
-            attachments: vec![],
+            attachments: draft.attachments.clone(),
             tags,
             poll: None,
             published_at: kogi_core::now(),

@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/accounts/me/avatar",
             put(accounts::put_avatar).delete(accounts::delete_avatar),
         )
+        .route("/media", post(posts::upload_media))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.limits.upload_body_bytes,
         ));
@@ -206,7 +207,7 @@ impl Modify for BearerAuth {
         admin::pending, admin::approve, admin::settings, admin::put_setting,
         follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
         follows::answer, follows::queue, follows::block, follows::unblock, follows::mute, follows::unmute,
-        posts::create, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
+        posts::create, posts::upload_media, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
         posts::unboost, posts::home, posts::public, posts::notifications,
     ),
     components(schemas(Problem)),

@@ -28,6 +28,78 @@ pub struct NewPostBody {
     pub summary: Option<String>,
     /// ISO 639 language code.
     pub language: Option<String>,
+    /// Up to four images from `POST /media`, each with its alt text.
+    pub media: Option<Vec<MediaRef>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRef {
+    /// The `id` returned by `POST /media`.
+    pub id: String,
+    /// Alt text: what the image shows, for people who cannot see it.
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MediaView {
+    pub id: String,
+    pub url: String,
+}
+
+/// Upload an image to attach to a post (multipart field `file`: PNG, JPEG, WebP or GIF). It is
+/// re-encoded to WebP (at most 2048 px a side, no metadata).
+#[utoipa::path(post, path = "/api/kogi/v1/media", tag = "posts", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "A form with one file field `file`"),
+    responses(
+        (status = 201, description = "Stored", body = MediaView),
+        (status = 400, description = "Not a form with a file field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a supported image", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload_media(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<MediaView>), ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            .detail(r.body_text())
+    })?;
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    let mut bytes = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(ApiError::bad_request(e.body_text())),
+        };
+        if field.name() == Some("file") {
+            let data = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
+            bytes = Some(data.to_vec());
+        }
+    }
+    let bytes =
+        bytes.ok_or_else(|| ApiError::bad_request("the form has no `file` field").field("file"))?;
+    let max = state.config.limits.upload_body_bytes;
+    let dir = state.core.config.media_dir();
+    let id = tokio::task::spawn_blocking(move || -> kogi_core::Result<String> {
+        let webp = kogi_core::media::process_post_image(&bytes, max)?;
+        kogi_core::media::store(&dir, "posts", "webp", &webp)
+    })
+    .await
+    .map_err(|e| ApiError::from(kogi_core::Error::Internal(e.to_string())))??;
+    let url = format!("{}/media/{id}", state.config.public_url);
+    Ok((StatusCode::CREATED, Json(MediaView { id, url })))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,12 +187,37 @@ pub async fn create(
                 .detail("public, unlisted, followers or direct")
         })?,
     };
+    let mut attachments = Vec::new();
+    for m in body.media.unwrap_or_default() {
+        // Only files this server stored through the media upload can be attached.
+        let ok =
+            m.id.strip_prefix("posts/")
+                .is_some_and(|n| n.len() == 37 && n.ends_with(".webp"))
+                && kogi_core::media::resolve(&state.core.config.media_dir(), &m.id)
+                    .is_some_and(|p| p.is_file());
+        if !ok || attachments.len() >= 4 {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                    .field("media")
+                    .detail("unknown media id, or more than four"),
+            );
+        }
+        attachments.push(posts::Attachment {
+            url: format!("{}/media/{}", state.config.public_url, m.id),
+            media_type: Some("image/webp".into()),
+            description: m
+                .description
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| d.chars().take(1500).collect()),
+        });
+    }
     let draft = Draft {
         text: body.content,
         visibility,
         in_reply_to: body.in_reply_to,
         summary: body.summary,
         language: body.language,
+        attachments,
     };
     let me = &user.person.actor;
     let post = state.fed.publish(me, draft).await.map_err(|e| match e {

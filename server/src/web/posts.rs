@@ -300,6 +300,7 @@ pub async fn create(
             in_reply_to: in_reply_to.clone(),
             summary: Some(form.summary.trim().to_string()).filter(|s| !s.is_empty()),
             language: Some(ctx.lang.clone()),
+            attachments: vec![],
         };
         match ctx.state.fed.publish(&me, draft).await {
             Ok(post) => {
