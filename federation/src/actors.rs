@@ -113,14 +113,14 @@ pub fn host_of(url: &str) -> Option<String> {
     kogi_core::deliveries::host_of(url)
 }
 
+/// Actor types Kogi stores.
+pub const ACTOR_TYPES: &[&str] = &["Person", "Service", "Application", "Group", "Organization"];
+
 /// Parses and checks a remote actor document fetched from `fetched_from`.
 pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor, ActorError> {
     let id = str_field(doc, "id")?;
     let ap_type = str_field(doc, "type")?;
-    if !matches!(
-        ap_type.as_str(),
-        "Person" | "Service" | "Application" | "Group" | "Organization"
-    ) {
+    if !ACTOR_TYPES.contains(&ap_type.as_str()) {
         return Err(ActorError::Type(ap_type));
     }
     let host = host_of(&id).ok_or(ActorError::Field("id"))?;

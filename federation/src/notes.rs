@@ -243,7 +243,7 @@ fn total_items(v: Option<&Value>) -> i32 {
 }
 
 /// Object types stored as posts. Others (and Mastodon-invisible ones) are ignored.
-const POST_TYPES: &[&str] = &[
+pub const POST_TYPES: &[&str] = &[
     "Note", "Question", "Article", "Page", "Image", "Video", "Audio", "Event",
 ];
 
@@ -561,7 +561,18 @@ impl Federation {
             return Err(InboxError::Malformed("no object".into()));
         };
         let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
-        let Some(post) = self.post_by_id(&object).await? else {
+        let post = match self.post_by_id(&object).await {
+            Ok(p) => p,
+            // The object's origin cannot be reached: the sender gains nothing by retrying (a
+            // 503 is for the sender's own key), so the reaction is accepted and ignored.
+            Err(InboxError::KeyUnavailable(e)) => {
+                return Ok(Accepted::Ignored(format!(
+                    "{kind} of an unreachable object ({e})"
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(post) = post else {
             return Ok(Accepted::Ignored(format!("{kind} of an unknown object")));
         };
         if !posts::can_view(&self.core, Some(sender.id), &post).await? {
