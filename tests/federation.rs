@@ -739,6 +739,24 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
     .await;
     assert_eq!(seen["like_count"], 2);
     assert_eq!(seen["liked"], true);
+    // A boost from C is counted at the origin and seen from B.
+    let path = format!("/posts/{on_c}/boost");
+    let (s, boosted) = api(&c, &cat, reqwest::Method::POST, &path, None).await;
+    assert_eq!((s, boosted["boosted"].clone()), (200, json!(true)));
+    wait_quiet(&[&a, &b, &c]).await;
+    let mine_path = format!("/posts/{}", public["id"]);
+    let (_, mine) = api(&a, &ann, reqwest::Method::GET, &mine_path, None).await;
+    assert_eq!(mine["boost_count"], 1);
+    let (_, seen) = api(
+        &b,
+        &bob,
+        reqwest::Method::GET,
+        &format!("/posts/{on_b}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen["boost_count"], 1);
+    api(&c, &cat, reqwest::Method::DELETE, &path, None).await;
     let (_, _) = api(
         &c,
         &cat,
@@ -757,6 +775,10 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
     )
     .await;
     assert_eq!(mine["like_count"], 1);
+    assert_eq!(
+        mine["boost_count"], 0,
+        "the Undo(Announce) reached the origin"
+    );
 
     // Edit, then delete: both propagate, and the URL answers 410.
     let (s, _) = api(

@@ -228,7 +228,7 @@ async fn a_person_on_another_server_is_found_followed_liked_and_answered_through
     .await;
     assert_eq!(
         a.sql_count(&format!(
-            "SELECT like_count AS n FROM posts WHERE id = {on_a}"
+            "SELECT CAST(like_count AS BIGINT) AS n FROM posts WHERE id = {on_a}"
         )),
         1
     );
@@ -288,7 +288,7 @@ async fn a_person_on_another_server_is_found_followed_liked_and_answered_through
     wait_quiet(&[&a, &b]).await;
     eventually("A drops the like", || async {
         a.sql_count(&format!(
-            "SELECT like_count AS n FROM posts WHERE id = {on_a}"
+            "SELECT CAST(like_count AS BIGINT) AS n FROM posts WHERE id = {on_a}"
         )) == 0
     })
     .await;
