@@ -357,33 +357,7 @@ pub async fn put_avatar(
     user: ApiUser,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<Me>, ApiError> {
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            .detail(r.body_text())
-    })?;
-    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    let mut bytes = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(ApiError::bad_request(e.body_text())),
-        };
-        if field.name() == Some("avatar") {
-            let data = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large()
-                } else {
-                    ApiError::bad_request(e.body_text())
-                }
-            })?;
-            bytes = Some(data.to_vec());
-        }
-    }
-    let bytes = bytes.ok_or_else(|| {
-        ApiError::bad_request("the form has no `avatar` file field").field("avatar")
-    })?;
+    let bytes = super::file_field(multipart, "avatar").await?;
     let webp = accounts::prepare_avatar(&state.core, bytes).await?;
     accounts::set_avatar(&state.core, &user.person, Some(webp)).await?;
     let person = accounts::find_person_by_account_id(&state.core.db, user.person.account.id)

@@ -113,6 +113,41 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// The bytes of one file field of a multipart upload; every rejection is a problem document
+/// (415 not multipart, 413 too large, 400 malformed or missing field).
+pub async fn file_field(
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    name: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            .detail(r.body_text())
+    })?;
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    let mut bytes = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(ApiError::bad_request(e.body_text())),
+        };
+        if field.name() == Some(name) {
+            let data = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
+            bytes = Some(data.to_vec());
+        }
+    }
+    bytes.ok_or_else(|| {
+        ApiError::bad_request(format!("the form has no `{name}` file field")).field(name)
+    })
+}
+
 async fn api_not_found() -> ApiError {
     ApiError::not_found().detail("no such API route")
 }

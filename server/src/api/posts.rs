@@ -64,32 +64,7 @@ pub async fn upload_media(
     _user: ApiUser,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<MediaView>), ApiError> {
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            .detail(r.body_text())
-    })?;
-    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    let mut bytes = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(ApiError::bad_request(e.body_text())),
-        };
-        if field.name() == Some("file") {
-            let data = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large()
-                } else {
-                    ApiError::bad_request(e.body_text())
-                }
-            })?;
-            bytes = Some(data.to_vec());
-        }
-    }
-    let bytes =
-        bytes.ok_or_else(|| ApiError::bad_request("the form has no `file` field").field("file"))?;
+    let bytes = super::file_field(multipart, "file").await?;
     let max = state.config.limits.upload_body_bytes;
     let dir = state.core.config.media_dir();
     let id = tokio::task::spawn_blocking(move || -> kogi_core::Result<String> {
