@@ -663,6 +663,11 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
     let (s, doc, _) = get_json(public["uri"].as_str().unwrap()).await;
     assert_eq!(s, 200);
     assert_eq!(doc["type"], "Note");
+    // The outbox lists the public post (not the followers-only or direct ones).
+    let (_, outbox, _) = get_json(&a.u("/users/ann/outbox")).await;
+    assert_eq!(outbox["totalItems"], 1, "{outbox}");
+    assert_eq!(outbox["orderedItems"][0]["type"], "Create");
+    assert_eq!(outbox["orderedItems"][0]["object"]["id"], public["uri"]);
     assert_eq!(
         doc["to"],
         json!(["https://www.w3.org/ns/activitystreams#Public"])

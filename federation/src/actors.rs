@@ -62,17 +62,6 @@ pub fn local_actor_json(a: &Actor, base: &str, followers: i64, following: i64) -
     doc
 }
 
-/// A `Tombstone` for a deleted actor (served with 410 Gone).
-pub fn tombstone(ap_id: &str, deleted: chrono::NaiveDateTime) -> Value {
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": ap_id,
-        "type": "Tombstone",
-        "formerType": "Person",
-        "deleted": deleted.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    })
-}
-
 /// Why a remote actor document was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum ActorError {

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use kogi_core::accounts::{self, Actor};
 use kogi_core::follows;
-use kogi_federation::{actors as ap_actors, nodeinfo, vocab, webfinger};
+use kogi_federation::{actors as ap_actors, collections, nodeinfo, vocab, webfinger};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -196,7 +196,10 @@ pub async fn person_document(state: &AppState, username: &str) -> Response {
     match accounts::find_local_actor(&state.core, username).await {
         Ok(Some(a)) if a.kind == "person" => {
             if let Some(deleted) = a.deleted_at {
-                return activity_json(StatusCode::GONE, &ap_actors::tombstone(&a.ap_id, deleted));
+                return activity_json(
+                    StatusCode::GONE,
+                    &collections::tombstone(&a.ap_id, "Person", deleted),
+                );
             }
             if !visible(state, &a).await {
                 return not_found_json();
@@ -238,11 +241,7 @@ async fn collection(state: &AppState, username: &str, which: &str, page: Option<
         following
     };
     let Some(page) = page.filter(|p| *p >= 1) else {
-        let mut doc = json!({"@context": vocab::AS_CONTEXT, "id": id, "type": "OrderedCollection", "totalItems": total});
-        if total > 0 {
-            doc["first"] = json!(format!("{id}?page=1"));
-        }
-        return activity_json(StatusCode::OK, &doc);
+        return activity_json(StatusCode::OK, &collections::ordered_collection(&id, total));
     };
     let offset = (page - 1) * PAGE_SIZE;
     let items = if which == "followers" {
@@ -250,25 +249,14 @@ async fn collection(state: &AppState, username: &str, which: &str, page: Option<
     } else {
         follows::following(&state.core, actor.id, offset, PAGE_SIZE).await
     };
-    let items: Vec<String> = match items {
-        Ok(v) => v.into_iter().map(|a| a.ap_id).collect(),
+    let items: Vec<Value> = match items {
+        Ok(v) => v.into_iter().map(|a| Value::String(a.ap_id)).collect(),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let mut doc = json!({
-        "@context": vocab::AS_CONTEXT,
-        "id": format!("{id}?page={page}"),
-        "type": "OrderedCollectionPage",
-        "partOf": id,
-        "totalItems": total,
-        "orderedItems": items,
-    });
-    if offset + PAGE_SIZE < total {
-        doc["next"] = json!(format!("{id}?page={}", page + 1));
-    }
-    if page > 1 {
-        doc["prev"] = json!(format!("{id}?page={}", page - 1));
-    }
-    activity_json(StatusCode::OK, &doc)
+    activity_json(
+        StatusCode::OK,
+        &collections::collection_page(&id, page, PAGE_SIZE, total, items),
+    )
 }
 
 async fn followers(
@@ -287,17 +275,33 @@ async fn following(
     collection(&state, &u, "following", q.page).await
 }
 
+/// The outbox: public and unlisted posts as `Create` activities, newest first (up to 40).
 async fn outbox(
     State(state): State<AppState>,
     axum::extract::Path(u): axum::extract::Path<String>,
 ) -> Response {
-    match accounts::find_local_actor(&state.core, &u).await {
-        Ok(Some(a)) if a.kind == "person" && a.deleted_at.is_none() => activity_json(
-            StatusCode::OK,
-            &json!({"@context": vocab::AS_CONTEXT, "id": format!("{}/outbox", a.ap_id), "type": "OrderedCollection", "totalItems": 0, "orderedItems": []}),
-        ),
-        _ => not_found_json(),
+    let actor = match accounts::find_local_actor(&state.core, &u).await {
+        Ok(Some(a)) if a.kind == "person" && a.deleted_at.is_none() => a,
+        _ => return not_found_json(),
+    };
+    let posts = match kogi_core::posts::by_author(&state.core, actor.id, PAGE_SIZE).await {
+        Ok(p) => p,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let mut items = Vec::new();
+    for p in &posts {
+        match state.fed.post_document(p).await {
+            Ok(doc) => items.push(kogi_federation::notes::wrap(
+                "Create",
+                &format!("{}/activity", p.ap_id),
+                &actor.ap_id,
+                &doc,
+            )),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        }
     }
+    let id = format!("{}/outbox", actor.ap_id);
+    activity_json(StatusCode::OK, &collections::inline_collection(&id, items))
 }
 
 /// The inboxes (per actor and shared). Body size is limited by the router; everything else
@@ -351,8 +355,10 @@ pub async fn post_document(state: &AppState, token: &str) -> Response {
     match kogi_core::posts::find_by_ap_id(&state.core, &ap_id).await {
         Ok(Some(p)) if p.local => {
             if let Some(d) = p.deleted_at {
-                let doc = json!({"@context": vocab::AS_CONTEXT, "id": p.ap_id, "type": "Tombstone", "deleted": d.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
-                return activity_json(StatusCode::GONE, &doc);
+                return activity_json(
+                    StatusCode::GONE,
+                    &collections::tombstone(&p.ap_id, "Note", d),
+                );
             }
             if !matches!(
                 p.visibility(),
