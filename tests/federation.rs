@@ -203,29 +203,8 @@ async fn webfinger_actor_and_nodeinfo_answer_as_mastodon_expects() {
     assert!(hm.contains("lrdd") && hm.contains("/.well-known/webfinger?resource={uri}"));
 
     // After deletion the actor answers 410 with a Tombstone.
-    let web = a.client();
-    let t = crate::harness::csrf(&web, &a.u("/login")).await;
-    web.post(a.u("/login"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("username", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let t = crate::harness::csrf(&web, &a.u("/settings/account")).await;
-    let r = web
-        .post(a.u("/settings/account/delete"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("current_password", PASSWORD),
-            ("confirm", "ann"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let web = a.login("ann", PASSWORD).await;
+    assert_eq!(a.delete_account(&web, "ann", PASSWORD).await, 303);
     let (s, tomb, _) = get_json(&a.u("/users/ann")).await;
     assert_eq!(s, 410);
     assert_eq!(tomb["type"], "Tombstone");
@@ -1228,29 +1207,8 @@ async fn an_account_deletion_reaches_the_followers_instances_and_the_old_url_ans
         b.sql_count("SELECT COUNT(*) AS n FROM follows WHERE state = 'accepted'") == 1
     })
     .await;
-    let web = a.client();
-    let t = crate::harness::csrf(&web, &a.u("/login")).await;
-    web.post(a.u("/login"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("username", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let t = crate::harness::csrf(&web, &a.u("/settings/account")).await;
-    let r = web
-        .post(a.u("/settings/account/delete"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("current_password", PASSWORD),
-            ("confirm", "ann"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let web = a.login("ann", PASSWORD).await;
+    assert_eq!(a.delete_account(&web, "ann", PASSWORD).await, 303);
     wait_quiet(&[&a, &b]).await;
     eventually("B marks ann deleted and drops the follow", || async {
         b.sql_count(&format!(
@@ -1356,17 +1314,7 @@ async fn block_and_mute_buttons_work_from_the_pages() {
         PASSWORD,
     ]);
     b.user("bob").await;
-    let web = a.client();
-    let t = crate::harness::csrf(&web, &a.u("/login")).await;
-    web.post(a.u("/login"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("username", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let web = a.login("ann", PASSWORD).await;
     let page = web
         .get(a.u(&format!("/search?q=@bob@{}", host(&b))))
         .send()

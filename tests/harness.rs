@@ -608,6 +608,40 @@ impl Instance {
         self.token(name, PASSWORD).await
     }
 
+    /// A browser-like client logged in through the login form.
+    pub async fn login(&self, name: &str, password: &str) -> reqwest::Client {
+        let web = self.client();
+        let t = csrf(&web, &self.u("/login")).await;
+        let r = web
+            .post(self.u("/login"))
+            .form(&[
+                ("csrf_token", t.as_str()),
+                ("username", name),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "login of {name}");
+        web
+    }
+
+    /// Deletes the logged-in account through the settings form; returns the status.
+    pub async fn delete_account(&self, web: &reqwest::Client, name: &str, password: &str) -> u16 {
+        let t = csrf(web, &self.u("/settings/account")).await;
+        web.post(self.u("/settings/account/delete"))
+            .form(&[
+                ("csrf_token", t.as_str()),
+                ("current_password", password),
+                ("confirm", name),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub async fn token(&self, name: &str, password: &str) -> String {
         let r = reqwest::Client::new()
             .post(self.u("/api/kogi/v1/auth/token"))
