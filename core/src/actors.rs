@@ -30,6 +30,8 @@ pub struct RemoteActor {
     pub manually_approves_followers: bool,
     /// Profile fields (`PropertyValue` attachments) as name/value pairs, JSON-encoded.
     pub links_json: String,
+    /// What a Kogi portfolio's document says in Kogi's terms.
+    pub portfolio: Option<crate::portfolios::RemotePortfolio>,
 }
 
 fn kind_for(ap_type: &str) -> &'static str {
@@ -45,7 +47,9 @@ fn kind_for(ap_type: &str) -> &'static str {
 pub async fn upsert_remote(core: &Core, a: RemoteActor) -> Result<Actor> {
     let t = now();
     let handle_norm = a.handle.to_lowercase();
-    db_tx!(core.db, |conn| {
+    let a2 = a.clone();
+    let actor: Result<Actor> = db_tx!(core.db, |conn| {
+        let a = &a2;
         diesel::insert_into(instances::table)
             .values((
                 instances::host.eq(&a.host),
@@ -111,7 +115,12 @@ pub async fn upsert_remote(core: &Core, a: RemoteActor) -> Result<Actor> {
             .returning(Actor::as_returning())
             .get_result(conn)?;
         Ok(actor)
-    })
+    });
+    let actor = actor?;
+    if let Some(p) = &a.portfolio {
+        crate::portfolios::store::upsert_remote(core, actor.id, p).await?;
+    }
+    Ok(actor)
 }
 
 pub async fn find_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<Actor>> {

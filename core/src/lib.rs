@@ -3,15 +3,18 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod archive;
 pub mod blocks;
 pub mod db;
 pub mod deliveries;
+pub mod documents;
 pub mod error;
 pub mod follows;
 pub mod inbox;
 pub mod keys;
 pub mod mail;
 pub mod media;
+pub mod portfolios;
 pub mod posts;
 pub mod ratelimit;
 pub mod schema;
@@ -32,6 +35,8 @@ pub struct CoreConfig {
     pub confirm_token_hours: i64,
     pub reset_token_minutes: i64,
     pub avatar_max_bytes: usize,
+    pub portfolio_import_max_bytes: usize,
+    pub portfolio_media_max_bytes: usize,
 }
 
 impl CoreConfig {

@@ -265,6 +265,16 @@ pub async fn mark_deleted(core: &Core, post_id: i64) -> Result<()> {
     })
 }
 
+/// Changes who a post is for (a portfolio item whose visibility changed).
+pub async fn set_visibility(core: &Core, post_id: i64, visibility: Visibility) -> Result<()> {
+    db_tx!(core.db, |conn| {
+        diesel::update(posts::table.find(post_id))
+            .set(posts::visibility.eq(visibility.as_str()))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
 /// The addressed actors of a post: (actor, mentioned).
 pub async fn recipients(core: &Core, post_id: i64) -> Result<Vec<(Actor, bool)>> {
     db_run!(core.db, |conn| {

@@ -222,12 +222,182 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    portfolio_types (id) {
+        id -> BigInt,
+        name -> Text,
+        label -> Text,
+        fields -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portfolio_templates (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        portfolio_type -> Text,
+        sections -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portfolios (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        local -> Bool,
+        portfolio_type -> Text,
+        visibility -> Text,
+        state -> Text,
+        tags -> Text,
+        cover_path -> Nullable<Text>,
+        cover_url -> Nullable<Text>,
+        fields -> Text,
+        sections -> Text,
+        template -> Nullable<Text>,
+        owners -> Text,
+        items_url -> Nullable<Text>,
+        projects_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    portfolio_members (id) {
+        id -> BigInt,
+        portfolio_id -> BigInt,
+        actor_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portfolio_items (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        portfolio_id -> BigInt,
+        local -> Bool,
+        title -> Text,
+        description -> Text,
+        role -> Text,
+        client -> Text,
+        skills -> Text,
+        started_on -> Nullable<Text>,
+        ended_on -> Nullable<Text>,
+        media -> Text,
+        video_url -> Nullable<Text>,
+        external_url -> Nullable<Text>,
+        position -> Integer,
+        featured -> Bool,
+        visibility -> Text,
+        state -> Text,
+        section -> Nullable<Text>,
+        fields -> Text,
+        post_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        portfolio_id -> BigInt,
+        local -> Bool,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        goals -> Text,
+        data -> Text,
+        links -> Text,
+        visibility -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    project_members (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        actor_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_updates (id) {
+        id -> BigInt,
+        project_ap_id -> Text,
+        post_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portfolio_watches (id) {
+        id -> BigInt,
+        portfolio_id -> BigInt,
+        actor_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookmark_folders (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        name -> Text,
+        name_norm -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookmarks (id) {
+        id -> BigInt,
+        folder_id -> BigInt,
+        target_kind -> Text,
+        target_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    portfolio_views (id) {
+        id -> BigInt,
+        portfolio_id -> BigInt,
+        day -> Text,
+        views -> BigInt,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
 diesel::joinable!(deliveries -> actors (actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(portfolios -> actors (actor_id));
+diesel::joinable!(portfolio_members -> portfolios (portfolio_id));
+diesel::joinable!(portfolio_members -> actors (actor_id));
+diesel::joinable!(project_members -> actors (actor_id));
+diesel::joinable!(project_updates -> posts (post_id));
+diesel::joinable!(portfolio_items -> portfolios (portfolio_id));
+diesel::joinable!(projects -> portfolios (portfolio_id));
+diesel::joinable!(project_members -> projects (project_id));
+diesel::joinable!(bookmarks -> bookmark_folders (folder_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -246,4 +416,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     reactions,
     notifications,
     blocks,
+    portfolio_types,
+    portfolio_templates,
+    portfolios,
+    portfolio_members,
+    portfolio_items,
+    projects,
+    project_members,
+    project_updates,
+    portfolio_watches,
+    bookmark_folders,
+    bookmarks,
+    portfolio_views,
 );

@@ -368,6 +368,8 @@ impl Federation {
             }
             "Delete" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
                 kogi_core::actors::mark_remote_deleted(&self.core, sender.id).await?;
+                kogi_core::portfolios::store::mark_remote_portfolio_deleted(&self.core, sender.id)
+                    .await?;
                 Ok(Accepted::Applied("Delete(actor)".into()))
             }
             "Update" => self.on_update_object(sender, doc).await,

@@ -177,7 +177,7 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
     let opt = |name: &str| doc.get(name).and_then(first_url);
     Ok(RemoteActor {
         ap_id: id.clone(),
-        ap_type,
+        ap_type: ap_type.clone(),
         handle: handle.chars().take(100).collect(),
         host,
         display_name: doc
@@ -205,6 +205,9 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
             .and_then(Value::as_bool)
             .unwrap_or(false),
         links_json: serde_json::to_string(&links).unwrap_or_else(|_| "[]".into()),
+        portfolio: (ap_type == "Organization")
+            .then(|| crate::portfolios::parse_portfolio_terms(doc))
+            .flatten(),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod notes;
+pub mod portfolios;
 pub mod posting;
 pub mod signatures;
 pub mod vocab;

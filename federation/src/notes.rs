@@ -504,7 +504,10 @@ impl Federation {
             _ => return Err(InboxError::Malformed("Create without object".into())),
         };
         match self.store_object(sender, &obj).await? {
-            Some(_) => Ok(Accepted::Applied("Create".into())),
+            Some(post) => {
+                self.on_portfolio_object(sender, &obj, &post).await?;
+                Ok(Accepted::Applied("Create".into()))
+            }
             None => Ok(Accepted::Ignored("Create of an unsupported object".into())),
         }
     }
@@ -526,7 +529,10 @@ impl Federation {
             return Ok(Accepted::Ignored("Update of an unknown object".into()));
         }
         match self.store_object(sender, obj).await? {
-            Some(_) => Ok(Accepted::Applied("Update".into())),
+            Some(post) => {
+                self.on_portfolio_object(sender, obj, &post).await?;
+                Ok(Accepted::Applied("Update".into()))
+            }
             None => Ok(Accepted::Ignored("Update of an unsupported object".into())),
         }
     }
@@ -548,6 +554,7 @@ impl Federation {
             ));
         }
         posts::mark_deleted(&self.core, post.id).await?;
+        kogi_core::portfolios::store::mark_remote_deleted_by_ap_id(&self.core, &id).await?;
         Ok(Accepted::Applied("Delete".into()))
     }
 

@@ -298,6 +298,31 @@ impl Federation {
         let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
             .await?
             .ok_or(Error::NotFound)?;
+        if author.kind == "portfolio" {
+            if let Some(item) =
+                kogi_core::portfolios::queries::item_by_post(&self.core, post.id).await?
+            {
+                let p = kogi_core::portfolios::queries::find_by_actor(&self.core, author.id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                return Ok(crate::portfolios::item_json(
+                    &p,
+                    &item,
+                    Some(post),
+                    &[],
+                    &self.core.config.public_url,
+                ));
+            }
+            if let Some(project) =
+                kogi_core::portfolios::queries::project_of_update(&self.core, post.id).await?
+            {
+                let title = kogi_core::portfolios::queries::project_by_ap_id(&self.core, &project)
+                    .await?
+                    .map(|p| p.title)
+                    .unwrap_or_default();
+                return Ok(self.update_document(post, &author, &project, &title));
+            }
+        }
         let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
             .await?
             .into_iter()

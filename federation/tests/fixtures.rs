@@ -466,6 +466,7 @@ fn placeholder(id: &str) -> RemoteActor {
         public_key_pem: DUMMY_PEM.into(),
         manually_approves_followers: false,
         links_json: "[]".into(),
+        portfolio: None,
     }
 }
 
@@ -482,6 +483,8 @@ async fn test_core(dir: &Path) -> Core {
             confirm_token_hours: 24,
             reset_token_minutes: 60,
             avatar_max_bytes: 1 << 20,
+            portfolio_import_max_bytes: 1 << 20,
+            portfolio_media_max_bytes: 1 << 20,
         }),
         mailer: Mailer::spool(dir.join("mail"), "Kogi <kogi@kogi.test>").unwrap(),
         settings_defaults: Arc::new(InstanceSettings::default()),

@@ -57,6 +57,8 @@ pub async fn build_core(config: &Config, migrate: bool) -> anyhow::Result<Core> 
         confirm_token_hours: config.confirm_token_hours,
         reset_token_minutes: config.reset_token_minutes,
         avatar_max_bytes: config.limits.avatar_max_bytes,
+        portfolio_import_max_bytes: config.limits.portfolio_import_max_bytes,
+        portfolio_media_max_bytes: config.limits.portfolio_media_max_bytes,
     };
     Ok(Core {
         db,

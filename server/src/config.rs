@@ -80,6 +80,8 @@ pub const KEYS: &[Key] = &[
     key!("limits.api_body_bytes", "KOGI_LIMITS_API_BODY_BYTES", Int, "1048576", "Largest request body for the JSON API and forms (bytes)."),
     key!("limits.upload_body_bytes", "KOGI_LIMITS_UPLOAD_BODY_BYTES", Int, "10485760", "Largest request body for uploads (bytes)."),
     key!("limits.avatar_max_bytes", "KOGI_LIMITS_AVATAR_MAX_BYTES", Int, "5242880", "Largest avatar file accepted (bytes)."),
+    key!("portfolios.import_max_bytes", "KOGI_PORTFOLIOS_IMPORT_MAX_BYTES", Int, "104857600", "Largest portfolio archive (zip) accepted by an import, and the most its files may unpack to (bytes)."),
+    key!("portfolios.media_max_bytes", "KOGI_PORTFOLIOS_MEDIA_MAX_BYTES", Int, "26214400", "Largest file (image, PDF, audio or video) accepted for a portfolio item (bytes)."),
     key!("rate_limits.login_per_minute", "KOGI_RATE_LIMITS_LOGIN_PER_MINUTE", Int, "10", "Log-in and API-token attempts per account name per minute."),
     key!("rate_limits.signup_per_hour", "KOGI_RATE_LIMITS_SIGNUP_PER_HOUR", Int, "20", "Sign-ups per client IP (and per requested name) per hour."),
     key!("rate_limits.reset_per_hour", "KOGI_RATE_LIMITS_RESET_PER_HOUR", Int, "5", "Password-reset and confirmation mails per address per hour."),
@@ -129,6 +131,8 @@ pub struct Limits {
     pub api_body_bytes: usize,
     pub upload_body_bytes: usize,
     pub avatar_max_bytes: usize,
+    pub portfolio_import_max_bytes: usize,
+    pub portfolio_media_max_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -507,6 +511,14 @@ pub fn load_with(
         api_body_bytes: v.int("limits.api_body_bytes", 1 << 20, 1024, 1 << 30)? as usize,
         upload_body_bytes: v.int("limits.upload_body_bytes", 10 << 20, 1024, 1 << 32)? as usize,
         avatar_max_bytes: v.int("limits.avatar_max_bytes", 5 << 20, 1024, 1 << 30)? as usize,
+        portfolio_import_max_bytes: v.int(
+            "portfolios.import_max_bytes",
+            100 << 20,
+            1024,
+            1 << 34,
+        )? as usize,
+        portfolio_media_max_bytes: v.int("portfolios.media_max_bytes", 25 << 20, 1024, 1 << 32)?
+            as usize,
     };
     let rate_limits = RateLimits {
         login_per_minute: v.int("rate_limits.login_per_minute", 10, 1, 1_000_000)? as u32,

@@ -1,0 +1,12 @@
+DROP TABLE portfolio_views;
+DROP TABLE bookmarks;
+DROP TABLE bookmark_folders;
+DROP TABLE portfolio_watches;
+DROP TABLE project_updates;
+DROP TABLE project_members;
+DROP TABLE projects;
+DROP TABLE portfolio_items;
+DROP TABLE portfolio_members;
+DROP TABLE portfolios;
+DROP TABLE portfolio_templates;
+DROP TABLE portfolio_types;
