@@ -25,6 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/{username}/followers", get(followers))
         .route("/users/{username}/following", get(following))
         .route("/users/{username}/outbox", get(outbox))
+        .route("/portfolios/{handle}/followers", get(portfolio_followers))
+        .route("/portfolios/{handle}/following", get(portfolio_following))
+        .route("/portfolios/{handle}/outbox", get(portfolio_outbox))
+        .route("/portfolios/{handle}/items", get(portfolio_items))
+        .route("/portfolios/{handle}/projects", get(portfolio_projects))
 }
 
 /// An ActivityPub JSON response (`Vary: Accept`, since the same URLs serve HTML).
@@ -95,7 +100,10 @@ async fn webfinger_route(
     } else if let Some(rest) = resource.strip_prefix(&format!("{base}/")) {
         // A URL resource: the actor id or the profile page.
         let rest = rest.trim_start_matches('@');
-        rest.strip_prefix("users/").unwrap_or(rest).to_string()
+        rest.strip_prefix("users/")
+            .or_else(|| rest.strip_prefix("portfolios/"))
+            .unwrap_or(rest)
+            .to_string()
     } else {
         return (StatusCode::NOT_FOUND, "unknown resource").into_response();
     };
@@ -116,8 +124,15 @@ async fn webfinger_route(
     }
 }
 
-/// People appear to the fediverse once they can log in (confirmed and approved).
+/// People appear to the fediverse once they can log in (confirmed and approved); portfolios
+/// once published, and only when public or unlisted.
 async fn visible(state: &AppState, a: &Actor) -> bool {
+    if a.kind == "portfolio" {
+        return matches!(
+            kogi_core::portfolios::queries::find_by_actor(&state.core, a.id).await,
+            Ok(Some(p)) if p.is_federated()
+        );
+    }
     if a.kind != "person" {
         return true;
     }
@@ -223,8 +238,18 @@ pub struct PageQuery {
 const PAGE_SIZE: i64 = 40;
 
 async fn collection(state: &AppState, username: &str, which: &str, page: Option<i64>) -> Response {
+    collection_of(state, username, "person", which, page).await
+}
+
+async fn collection_of(
+    state: &AppState,
+    username: &str,
+    kind: &str,
+    which: &str,
+    page: Option<i64>,
+) -> Response {
     let actor = match accounts::find_local_actor(&state.core, username).await {
-        Ok(Some(a)) if a.kind == "person" && a.deleted_at.is_none() => a,
+        Ok(Some(a)) if a.kind == kind && a.deleted_at.is_none() && visible(state, &a).await => a,
         Ok(Some(a)) if a.deleted_at.is_some() => {
             return activity_json(StatusCode::GONE, &json!({"error": "gone"}))
         }
@@ -304,6 +329,204 @@ async fn outbox(
     activity_json(StatusCode::OK, &collections::inline_collection(&id, items))
 }
 
+/// A local portfolio that the fediverse may see (published, public or unlisted), or the
+/// answer to give instead: 410 when deleted, 404 otherwise.
+async fn federated_portfolio(
+    state: &AppState,
+    handle: &str,
+) -> Result<kogi_core::portfolios::Portfolio, Response> {
+    match kogi_core::portfolios::queries::find_by_handle(&state.core, handle).await {
+        Ok(Some(p)) if p.is_deleted() => Err(activity_json(
+            StatusCode::GONE,
+            &collections::tombstone(
+                &p.actor.ap_id,
+                "Organization",
+                p.row.deleted_at.or(p.actor.deleted_at).unwrap_or_else(kogi_core::now),
+            ),
+        )),
+        Ok(Some(p)) if p.is_federated() => Ok(p),
+        Ok(_) => Err(not_found_json()),
+        Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+    }
+}
+
+/// A local portfolio's actor document (the portfolio page, asked for as ActivityPub).
+pub async fn portfolio_document(state: &AppState, handle: &str) -> Response {
+    let p = match federated_portfolio(state, handle).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match kogi_core::portfolios::queries::owners(&state.core, p.id()).await {
+        Ok(owners) => activity_json(
+            StatusCode::OK,
+            &kogi_federation::portfolios::portfolio_json(&p, &owners, &state.config.public_url),
+        ),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// A local item's `Article` (the item page, asked for as ActivityPub). Only items that
+/// followers may see are served; drafts, private and members-only items are refused, and a
+/// deleted item answers 410.
+pub async fn item_document(state: &AppState, handle: &str, id: i64) -> Response {
+    use kogi_core::portfolios::{audience, queries, Audience};
+    let p = match federated_portfolio(state, handle).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let item = match queries::item(&state.core, id).await {
+        Ok(Some(i)) if i.portfolio_id == p.id() => i,
+        Ok(_) => return not_found_json(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    if let Some(d) = item.deleted_at {
+        return activity_json(
+            StatusCode::GONE,
+            &collections::tombstone(&item.ap_id, "Article", d),
+        );
+    }
+    if !matches!(audience(&p, item.visibility(), item.state()), Audience::Followers { .. }) {
+        return not_found_json();
+    }
+    let post = match item.post_id {
+        Some(pid) => kogi_core::posts::find(&state.core, pid).await.ok().flatten(),
+        None => None,
+    };
+    activity_json(
+        StatusCode::OK,
+        &kogi_federation::portfolios::item_json(
+            &p,
+            &item,
+            post.as_ref(),
+            &[],
+            &state.config.public_url,
+        ),
+    )
+}
+
+/// A local project's document, under the same rules as items.
+pub async fn project_document(state: &AppState, handle: &str, id: i64) -> Response {
+    use kogi_core::portfolios::{audience, queries, Audience, State};
+    let p = match federated_portfolio(state, handle).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let project = match queries::project(&state.core, id).await {
+        Ok(Some(x)) if x.portfolio_id == p.id() => x,
+        Ok(_) => return not_found_json(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    if let Some(d) = project.deleted_at {
+        return activity_json(StatusCode::GONE, &collections::tombstone(&project.ap_id, "Article", d));
+    }
+    if !matches!(audience(&p, project.visibility(), State::Published), Audience::Followers { .. }) {
+        return not_found_json();
+    }
+    activity_json(StatusCode::OK, &kogi_federation::portfolios::project_json(&p, &project))
+}
+
+async fn portfolio_followers(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    collection_of(&state, &h, "portfolio", "followers", q.page).await
+}
+
+async fn portfolio_following(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    collection_of(&state, &h, "portfolio", "following", q.page).await
+}
+
+/// A portfolio's outbox: its public items and updates as `Create` activities.
+async fn portfolio_outbox(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    let p = match federated_portfolio(&state, &h).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let posts = match kogi_core::posts::by_author(&state.core, p.actor.id, PAGE_SIZE).await {
+        Ok(p) => p,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let mut items = Vec::new();
+    for post in &posts {
+        match state.fed.post_document(post).await {
+            Ok(doc) => items.push(kogi_federation::notes::wrap(
+                "Create",
+                &format!("{}/activity", post.ap_id),
+                &p.actor.ap_id,
+                &doc,
+            )),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        }
+    }
+    let id = format!("{}/outbox", p.actor.ap_id);
+    activity_json(StatusCode::OK, &collections::inline_collection(&id, items))
+}
+
+/// `kogi:items`: every item followers may see, as `Article`s, in the portfolio's order.
+async fn portfolio_items(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    use kogi_core::portfolios::{audience, queries, Audience};
+    let p = match federated_portfolio(&state, &h).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let items = match queries::items(&state.core, p.id()).await {
+        Ok(i) => i,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let mut docs = Vec::new();
+    for item in items.iter().filter(|i| {
+        matches!(audience(&p, i.visibility(), i.state()), Audience::Followers { .. })
+    }) {
+        let post = match item.post_id {
+            Some(pid) => kogi_core::posts::find(&state.core, pid).await.ok().flatten(),
+            None => None,
+        };
+        docs.push(kogi_federation::portfolios::item_json(
+            &p,
+            item,
+            post.as_ref(),
+            &[],
+            &state.config.public_url,
+        ));
+    }
+    let id = p.row.items_url.clone().unwrap_or_default();
+    activity_json(StatusCode::OK, &collections::inline_collection(&id, docs))
+}
+
+/// `kogi:projects`: every project followers may see.
+async fn portfolio_projects(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    use kogi_core::portfolios::{audience, queries, Audience, State as S};
+    let p = match federated_portfolio(&state, &h).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let projects = match queries::projects(&state.core, p.id()).await {
+        Ok(x) => x,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let docs: Vec<Value> = projects
+        .iter()
+        .filter(|x| matches!(audience(&p, x.visibility(), S::Published), Audience::Followers { .. }))
+        .map(|x| kogi_federation::portfolios::project_json(&p, x))
+        .collect();
+    let id = p.row.projects_url.clone().unwrap_or_default();
+    activity_json(StatusCode::OK, &collections::inline_collection(&id, docs))
+}
+
 /// The inboxes (per actor and shared). Body size is limited by the router; everything else
 /// is the federation crate's pipeline.
 pub fn inbox_router(max_bytes: usize) -> Router<AppState> {
@@ -311,6 +534,7 @@ pub fn inbox_router(max_bytes: usize) -> Router<AppState> {
         .route("/inbox", axum::routing::post(inbox))
         .route("/actor/inbox", axum::routing::post(inbox))
         .route("/users/{username}/inbox", axum::routing::post(inbox))
+        .route("/portfolios/{handle}/inbox", axum::routing::post(inbox))
         .layer(axum::extract::DefaultBodyLimit::max(max_bytes))
 }
 

@@ -300,3 +300,40 @@ pub async fn project_of_update(core: &Core, post_id: i64) -> Result<Option<Strin
             .optional()?)
     })
 }
+
+/// What a request needs to be allowed to do with a portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Read it.
+    See,
+    /// Change its content (owners and editors).
+    Edit,
+    /// Manage it: team, lifecycle, deletion, export (owners).
+    Own,
+}
+
+/// Checks a request against a portfolio's team and visibility. Someone who may not even see
+/// it gets `NotFound` (its existence is not revealed); someone who may see it but not do
+/// what they ask gets `Forbidden`. Deleted portfolios are `NotFound` here (pages answer 410
+/// before asking).
+pub async fn authorize(core: &Core, p: &Portfolio, actor_id: Option<i64>, need: Need) -> Result<Viewer> {
+    if p.is_deleted() {
+        return Err(crate::Error::NotFound);
+    }
+    let v = viewer(core, p, actor_id, false).await?;
+    if !p.row.local {
+        return match need {
+            Need::See => Ok(v),
+            _ => Err(crate::Error::Forbidden("not_team")),
+        };
+    }
+    if !v.may_see(p.visibility(), p.state()) {
+        return Err(crate::Error::NotFound);
+    }
+    match need {
+        Need::See => Ok(v),
+        Need::Edit if v.can_edit() => Ok(v),
+        Need::Own if v.is_owner() => Ok(v),
+        _ => Err(crate::Error::Forbidden("not_team")),
+    }
+}
