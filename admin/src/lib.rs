@@ -60,3 +60,73 @@ pub async fn block_instance(core: &Core, host: &str, blocked: bool) -> Result<()
     }
     kogi_core::deliveries::set_blocked(core, &host, blocked).await
 }
+
+/// Parses a field definition as typed on the command line: `name:kind`, then optionally
+/// `:choice1|choice2` (for `choice` fields) and `:required`.
+pub fn parse_field(spec: &str) -> Result<kogi_core::portfolios::FieldDef> {
+    use kogi_core::portfolios::{FieldDef, FieldKind};
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap_or("").trim().to_string();
+    let kind = match parts.next().unwrap_or("").trim() {
+        "text" => FieldKind::Text,
+        "number" => FieldKind::Number,
+        "date" => FieldKind::Date,
+        "url" => FieldKind::Url,
+        "choice" => FieldKind::Choice,
+        _ => return Err(Error::invalid("fields", "field_kind_invalid")),
+    };
+    let mut choices = Vec::new();
+    let mut required = false;
+    for p in parts {
+        if p == "required" {
+            required = true;
+        } else if kind == FieldKind::Choice {
+            choices = p.split('|').map(|c| c.trim().to_string()).collect();
+        } else {
+            return Err(Error::invalid("fields", "field_kind_invalid"));
+        }
+    }
+    Ok(FieldDef {
+        name,
+        kind,
+        choices,
+        required,
+    })
+}
+
+/// Defines a portfolio type with extra fields (`name:kind[:choices][:required]`).
+pub async fn add_portfolio_type(
+    core: &Core,
+    name: &str,
+    label: &str,
+    fields: &[String],
+) -> Result<kogi_core::portfolios::types::PortfolioType> {
+    let defs = fields
+        .iter()
+        .map(|f| parse_field(f))
+        .collect::<Result<Vec<_>>>()?;
+    kogi_core::portfolios::types::add_type(core, name, label, defs).await
+}
+
+/// Defines a portfolio template from its JSON (`{name, description, portfolio_type,
+/// sections: [{name, fields: [{name, kind, choices, required}]}]}`).
+pub async fn add_portfolio_template(
+    core: &Core,
+    json: &str,
+) -> Result<kogi_core::portfolios::types::Template> {
+    let t: kogi_core::portfolios::types::Template =
+        serde_json::from_str(json).map_err(|_| Error::invalid("template", "template_invalid"))?;
+    kogi_core::portfolios::types::add_template(core, t).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn field_specs() {
+        let f = super::parse_field("stage:choice:seed|series_a:required").unwrap();
+        assert_eq!(f.choices, vec!["seed", "series_a"]);
+        assert!(f.required);
+        assert!(super::parse_field("x:colour").is_err());
+        assert!(super::parse_field("x:text:a|b").is_err());
+    }
+}

@@ -341,7 +341,10 @@ async fn federated_portfolio(
             &collections::tombstone(
                 &p.actor.ap_id,
                 "Organization",
-                p.row.deleted_at.or(p.actor.deleted_at).unwrap_or_else(kogi_core::now),
+                p.row
+                    .deleted_at
+                    .or(p.actor.deleted_at)
+                    .unwrap_or_else(kogi_core::now),
             ),
         )),
         Ok(Some(p)) if p.is_federated() => Ok(p),
@@ -385,11 +388,17 @@ pub async fn item_document(state: &AppState, handle: &str, id: i64) -> Response 
             &collections::tombstone(&item.ap_id, "Article", d),
         );
     }
-    if !matches!(audience(&p, item.visibility(), item.state()), Audience::Followers { .. }) {
+    if !matches!(
+        audience(&p, item.visibility(), item.state()),
+        Audience::Followers { .. }
+    ) {
         return not_found_json();
     }
     let post = match item.post_id {
-        Some(pid) => kogi_core::posts::find(&state.core, pid).await.ok().flatten(),
+        Some(pid) => kogi_core::posts::find(&state.core, pid)
+            .await
+            .ok()
+            .flatten(),
         None => None,
     };
     activity_json(
@@ -417,12 +426,21 @@ pub async fn project_document(state: &AppState, handle: &str, id: i64) -> Respon
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     if let Some(d) = project.deleted_at {
-        return activity_json(StatusCode::GONE, &collections::tombstone(&project.ap_id, "Article", d));
+        return activity_json(
+            StatusCode::GONE,
+            &collections::tombstone(&project.ap_id, "Article", d),
+        );
     }
-    if !matches!(audience(&p, project.visibility(), State::Published), Audience::Followers { .. }) {
+    if !matches!(
+        audience(&p, project.visibility(), State::Published),
+        Audience::Followers { .. }
+    ) {
         return not_found_json();
     }
-    activity_json(StatusCode::OK, &kogi_federation::portfolios::project_json(&p, &project))
+    activity_json(
+        StatusCode::OK,
+        &kogi_federation::portfolios::project_json(&p, &project),
+    )
 }
 
 async fn portfolio_followers(
@@ -486,10 +504,16 @@ async fn portfolio_items(
     };
     let mut docs = Vec::new();
     for item in items.iter().filter(|i| {
-        matches!(audience(&p, i.visibility(), i.state()), Audience::Followers { .. })
+        matches!(
+            audience(&p, i.visibility(), i.state()),
+            Audience::Followers { .. }
+        )
     }) {
         let post = match item.post_id {
-            Some(pid) => kogi_core::posts::find(&state.core, pid).await.ok().flatten(),
+            Some(pid) => kogi_core::posts::find(&state.core, pid)
+                .await
+                .ok()
+                .flatten(),
             None => None,
         };
         docs.push(kogi_federation::portfolios::item_json(
@@ -520,7 +544,12 @@ async fn portfolio_projects(
     };
     let docs: Vec<Value> = projects
         .iter()
-        .filter(|x| matches!(audience(&p, x.visibility(), S::Published), Audience::Followers { .. }))
+        .filter(|x| {
+            matches!(
+                audience(&p, x.visibility(), S::Published),
+                Audience::Followers { .. }
+            )
+        })
         .map(|x| kogi_federation::portfolios::project_json(&p, x))
         .collect();
     let id = p.row.projects_url.clone().unwrap_or_default();

@@ -315,6 +315,26 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// An API caller who may be anonymous: no `Authorization` header means nobody; a header
+/// with a token that does not work is still refused (401).
+pub struct MaybeApiUser(pub Option<ApiUser>);
+
+impl FromRequestParts<AppState> for MaybeApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(MaybeApiUser(None));
+        }
+        Ok(MaybeApiUser(Some(
+            ApiUser::from_request_parts(parts, state).await?,
+        )))
+    }
+}
+
 /// An API caller who must be an admin.
 pub struct ApiAdmin(pub ApiUser);
 

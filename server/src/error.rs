@@ -87,6 +87,27 @@ pub fn title_for(code: &str) -> &'static str {
         "link_invalid" => "Links need a name and an http(s) URL",
         "wrong_password" => "The current password is wrong",
         "setting_invalid" => "Invalid value for this setting",
+        "handle_taken" => "That handle is taken",
+        "handle_invalid" => "Handles are 1 to 30 lowercase letters, digits or underscores",
+        "unknown_type" => "No such portfolio type",
+        "unknown_template" => "No such template",
+        "unknown_field" => "No such field",
+        "field_wrong_kind" => "A field's value is not of the field's kind",
+        "field_required" => "A required field is missing",
+        "url_invalid" => "That is not an http(s) URL",
+        "date_invalid" => "Dates are YYYY-MM-DD",
+        "visibility_invalid" => "Visibility is public, unlisted, members or private",
+        "invalid_transition" => "That lifecycle step is not possible from here",
+        "file_too_large" => "The file is too large",
+        "file_invalid" => "The file could not be read",
+        "file_type_unsupported" => "Only images, PDFs, audio and video files are accepted",
+        "not_team" => "Only the portfolio's team can do that",
+        "last_owner" => "A portfolio keeps at least one owner",
+        "archive_too_large" | "archive_bomb" => "The archive is too large",
+        "archive_malformed" | "archive_manifest_missing" | "archive_manifest_invalid" => {
+            "The file is not a Kogi portfolio archive"
+        }
+        "archive_unsafe_path" => "The archive contains an unsafe file name",
         "not_found" => "Not found",
         "unauthorized" => "Authentication required",
         "forbidden" => "Not allowed",
@@ -134,8 +155,11 @@ impl From<CoreError> for ApiError {
         match e {
             CoreError::Invalid { field, code } => {
                 let status = match code {
-                    "username_taken" | "email_taken" => StatusCode::CONFLICT,
-                    "avatar_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                    "username_taken" | "email_taken" | "handle_taken" | "type_exists"
+                    | "template_exists" => StatusCode::CONFLICT,
+                    "avatar_too_large" | "file_too_large" | "archive_too_large" => {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    }
                     "token_invalid" => StatusCode::BAD_REQUEST,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };

@@ -95,6 +95,26 @@ enum AdminCommand {
     BlockInstance { host: String },
     /// Lift an instance block.
     UnblockInstance { host: String },
+    /// Define a portfolio type: `--field name:kind` where kind is text, number, date, url or
+    /// choice (`name:choice:a|b|c`); add `:required` to require a value.
+    AddPortfolioType {
+        name: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+    /// Remove a portfolio type (portfolios of that type keep it).
+    RemovePortfolioType { name: String },
+    /// List portfolio types, built-in and defined.
+    PortfolioTypes,
+    /// Define a portfolio template from a JSON file: {name, description, portfolio_type,
+    /// sections: [{name, fields: [{name, kind, choices, required}]}]}.
+    AddPortfolioTemplate { file: PathBuf },
+    /// Remove a portfolio template.
+    RemovePortfolioTemplate { name: String },
+    /// List portfolio templates.
+    PortfolioTemplates,
 }
 
 #[derive(Subcommand)]
@@ -229,6 +249,61 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .await
                         .map_err(describe)?;
                     println!("unblocked {host}");
+                }
+                AdminCommand::AddPortfolioType {
+                    name,
+                    label,
+                    fields,
+                } => {
+                    let t = kogi_admin::add_portfolio_type(&core, &name, &label, &fields)
+                        .await
+                        .map_err(describe)?;
+                    println!(
+                        "defined portfolio type {} ({} fields)",
+                        t.name,
+                        t.fields.len()
+                    );
+                }
+                AdminCommand::RemovePortfolioType { name } => {
+                    if !kogi_core::portfolios::types::remove_type(&core, &name).await? {
+                        anyhow::bail!("no portfolio type {name}");
+                    }
+                    println!("removed portfolio type {name}");
+                }
+                AdminCommand::PortfolioTypes => {
+                    for t in kogi_core::portfolios::types::list_types(&core).await? {
+                        let fields: Vec<String> = t
+                            .fields
+                            .iter()
+                            .map(|f| format!("{}:{:?}", f.name, f.kind).to_lowercase())
+                            .collect();
+                        println!("{}\t{}\t{}", t.name, t.label, fields.join(","));
+                    }
+                }
+                AdminCommand::AddPortfolioTemplate { file } => {
+                    let json = std::fs::read_to_string(&file)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                    let t = kogi_admin::add_portfolio_template(&core, &json)
+                        .await
+                        .map_err(describe)?;
+                    println!(
+                        "defined template {} ({} sections)",
+                        t.name,
+                        t.sections.len()
+                    );
+                }
+                AdminCommand::RemovePortfolioTemplate { name } => {
+                    if !kogi_core::portfolios::types::remove_template(&core, &name).await? {
+                        anyhow::bail!("no template {name}");
+                    }
+                    println!("removed template {name}");
+                }
+                AdminCommand::PortfolioTemplates => {
+                    for t in kogi_core::portfolios::types::list_templates(&core).await? {
+                        let sections: Vec<&str> =
+                            t.sections.iter().map(|s| s.name.as_str()).collect();
+                        println!("{}\t{}\t{}", t.name, t.portfolio_type, sections.join(","));
+                    }
                 }
                 AdminCommand::SetSetting { key, value } => {
                     kogi_core::settings::validate(&key, &value).map_err(|m| anyhow::anyhow!(m))?;

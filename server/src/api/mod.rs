@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod follows;
+mod portfolios;
 mod posts;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -166,6 +167,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.limits.upload_body_bytes,
         ));
+    // Portfolio files and archives have their own limits (checked again in the handlers).
+    let portfolio_uploads = Router::new()
+        .route("/portfolios/import", post(portfolios::import))
+        .route("/portfolios/{handle}/cover", put(portfolios::put_cover))
+        .route(
+            "/portfolios/{handle}/items/{id}/media",
+            post(portfolios::add_media),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state
+                .config
+                .limits
+                .portfolio_import_max_bytes
+                .max(state.config.limits.portfolio_media_max_bytes)
+                + (64 << 10),
+        ));
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/accounts", post(accounts::sign_up))
@@ -214,8 +231,98 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/timelines/home", get(posts::home))
         .route("/timelines/public", get(posts::public))
         .route("/notifications", get(posts::notifications))
+        .route(
+            "/portfolios",
+            get(portfolios::explore).post(portfolios::create),
+        )
+        .route("/portfolios/mine", get(portfolios::mine))
+        .route(
+            "/portfolios/{portfolio}",
+            get(portfolios::get)
+                .patch(portfolios::update)
+                .delete(portfolios::delete),
+        )
+        .route("/portfolios/{handle}/publish", post(portfolios::publish))
+        .route("/portfolios/{handle}/archive", post(portfolios::archive))
+        .route("/portfolios/{handle}/restore", post(portfolios::restore))
+        .route("/portfolios/{handle}/members", get(portfolios::members))
+        .route(
+            "/portfolios/{handle}/members/{username}",
+            put(portfolios::put_member).delete(portfolios::delete_member),
+        )
+        .route("/portfolios/{handle}/items", post(portfolios::create_item))
+        .route(
+            "/portfolios/{handle}/items/{id}",
+            get(portfolios::get_item)
+                .patch(portfolios::update_item)
+                .delete(portfolios::delete_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/publish",
+            post(portfolios::publish_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/archive",
+            post(portfolios::archive_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/restore",
+            post(portfolios::restore_item),
+        )
+        .route(
+            "/portfolios/{portfolio}/items/{id}/like",
+            post(portfolios::like_item).delete(portfolios::unlike_item),
+        )
+        .route(
+            "/portfolios/{handle}/projects",
+            post(portfolios::create_project),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}",
+            get(portfolios::get_project)
+                .patch(portfolios::update_project)
+                .delete(portfolios::delete_project),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members/{username}",
+            put(portfolios::put_project_member).delete(portfolios::delete_project_member),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/updates",
+            post(portfolios::post_update),
+        )
+        .route(
+            "/portfolios/{handle}/watch",
+            post(portfolios::watch).delete(portfolios::unwatch),
+        )
+        .route("/portfolios/{portfolio}/message", post(portfolios::message))
+        .route("/portfolios/{handle}/clone", post(portfolios::clone))
+        .route("/portfolios/{handle}/export", get(portfolios::export))
+        .route("/portfolios/{handle}/metrics", get(portfolios::metrics))
+        .route(
+            "/bookmarks",
+            get(portfolios::bookmarks).post(portfolios::add_bookmark),
+        )
+        .route("/bookmarks/folders", get(portfolios::folders))
+        .route(
+            "/bookmarks/{id}",
+            axum::routing::delete(portfolios::delete_bookmark),
+        )
+        .route("/portfolio-types", get(portfolios::list_types))
+        .route("/portfolio-templates", get(portfolios::list_templates))
+        .route("/admin/portfolio-types", post(portfolios::add_type))
+        .route(
+            "/admin/portfolio-types/{name}",
+            axum::routing::delete(portfolios::remove_type),
+        )
+        .route("/admin/portfolio-templates", post(portfolios::add_template))
+        .route(
+            "/admin/portfolio-templates/{name}",
+            axum::routing::delete(portfolios::remove_template),
+        )
         // Outside the default limit on purpose: uploads get their own, larger one.
         .merge(uploads)
+        .merge(portfolio_uploads)
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
 }
@@ -244,6 +351,18 @@ impl Modify for BearerAuth {
         follows::answer, follows::queue, follows::block, follows::unblock, follows::mute, follows::unmute,
         posts::create, posts::upload_media, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
         posts::unboost, posts::home, posts::public, posts::notifications,
+        portfolios::explore, portfolios::create, portfolios::mine, portfolios::get, portfolios::update,
+        portfolios::delete, portfolios::publish, portfolios::archive, portfolios::restore,
+        portfolios::put_cover, portfolios::members, portfolios::put_member, portfolios::delete_member,
+        portfolios::create_item, portfolios::get_item, portfolios::update_item, portfolios::delete_item,
+        portfolios::publish_item, portfolios::archive_item, portfolios::restore_item, portfolios::add_media,
+        portfolios::like_item, portfolios::unlike_item, portfolios::create_project, portfolios::get_project,
+        portfolios::update_project, portfolios::delete_project, portfolios::put_project_member,
+        portfolios::delete_project_member, portfolios::post_update, portfolios::watch, portfolios::unwatch,
+        portfolios::message, portfolios::clone, portfolios::export, portfolios::import, portfolios::metrics,
+        portfolios::bookmarks, portfolios::add_bookmark, portfolios::delete_bookmark, portfolios::folders,
+        portfolios::list_types, portfolios::add_type, portfolios::remove_type, portfolios::list_templates,
+        portfolios::add_template, portfolios::remove_template,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
