@@ -15,14 +15,14 @@ const AP: &str = "application/activity+json";
 
 /// The bovine peer: an aiohttp app on 127.0.0.1 serving the actor `bob`, killed on drop. It
 /// keeps every request it received in JSON-lines files in its state directory.
-struct BovinePeer {
+pub(crate) struct BovinePeer {
     port: u16,
     dir: tempfile::TempDir,
     child: Child,
 }
 
 impl BovinePeer {
-    async fn start(python: &str) -> BovinePeer {
+    pub(crate) async fn start(python: &str) -> BovinePeer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/bovine_peer.py");
         let dir = tempfile::Builder::new()
             .prefix("kogi-bovine-")
@@ -62,19 +62,19 @@ impl BovinePeer {
         peer
     }
 
-    fn u(&self, path: &str) -> String {
+    pub(crate) fn u(&self, path: &str) -> String {
         format!("http://localhost:{}{path}", self.port)
     }
 
-    fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         self.u("/users/bob")
     }
 
-    fn acct(&self) -> String {
+    pub(crate) fn acct(&self) -> String {
         format!("bob@localhost:{}", self.port)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("peer.log")).unwrap_or_default()
     }
 
@@ -84,12 +84,12 @@ impl BovinePeer {
 
     /// Every POST to its inbox: `activity`, `key_id`, `verified_owner` (what bovine's verifier
     /// returned), `verified` (that owner is the activity's actor) and the `status` answered.
-    fn inbox(&self) -> Vec<Value> {
+    pub(crate) fn inbox(&self) -> Vec<Value> {
         self.records("inbox.jsonl")
     }
 
     /// The first received activity of this type.
-    fn received(&self, kind: &str) -> Option<Value> {
+    pub(crate) fn received(&self, kind: &str) -> Option<Value> {
         self.inbox()
             .into_iter()
             .find(|r| r["activity"]["type"] == kind)
@@ -105,7 +105,7 @@ impl BovinePeer {
         self.records("sent.jsonl")
     }
 
-    async fn control(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn control(&self, path: &str, body: Value) -> Value {
         let r = reqwest::Client::new()
             .post(self.u(path))
             .json(&body)

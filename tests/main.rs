@@ -12,3 +12,4 @@ mod federation;
 mod interop;
 mod ops;
 mod pages;
+mod portfolios;
