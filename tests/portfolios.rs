@@ -1133,7 +1133,7 @@ async fn export_on_one_instance_imports_on_another_and_bad_archives_write_nothin
         b.sql_count("SELECT COUNT(*) AS n FROM portfolio_items"),
     );
     assert_eq!(before, after, "a refused import wrote something");
-    let media_files = std::fs::read_dir(b.dir.path().join("media/items"))
+    let media_files = std::fs::read_dir(b.dir.path().join("data/media/items"))
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(media_files, 1, "only the first import's file is stored");
