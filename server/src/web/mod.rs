@@ -3,6 +3,7 @@
 mod accounts;
 mod follows;
 mod pages;
+mod portfolio_pages;
 mod posts;
 mod settings;
 
@@ -208,6 +209,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/reset/confirm",
             get(accounts::reset_page).post(accounts::reset_submit),
         )
+        .route("/portfolios", get(portfolio_pages::explore))
+        .route("/portfolios/mine", get(portfolio_pages::mine))
+        .route("/portfolios/{handle}", get(portfolio_pages::portfolio))
+        .route("/portfolios/{handle}/feed.atom", get(portfolio_pages::feed))
+        .route("/portfolios/{handle}/items/{id}", get(portfolio_pages::item))
+        .route("/portfolios/{handle}/projects/{id}", get(portfolio_pages::project))
+        .route("/portfolios/{handle}/watch", post(portfolio_pages::watch))
+        .route("/portfolios/message/{actor_id}", post(portfolio_pages::message))
+        .route("/remote-portfolios/{actor_id}", get(portfolio_pages::remote))
         .route("/users/{username}", get(pages::profile))
         .route("/@{username}", get(pages::at_redirect))
         .route("/timelines/local", get(posts::local_timeline))
