@@ -213,11 +213,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/portfolios/mine", get(portfolio_pages::mine))
         .route("/portfolios/{handle}", get(portfolio_pages::portfolio))
         .route("/portfolios/{handle}/feed.atom", get(portfolio_pages::feed))
-        .route("/portfolios/{handle}/items/{id}", get(portfolio_pages::item))
-        .route("/portfolios/{handle}/projects/{id}", get(portfolio_pages::project))
+        .route(
+            "/portfolios/{handle}/items/{id}",
+            get(portfolio_pages::item),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}",
+            get(portfolio_pages::project),
+        )
         .route("/portfolios/{handle}/watch", post(portfolio_pages::watch))
-        .route("/portfolios/message/{actor_id}", post(portfolio_pages::message))
-        .route("/remote-portfolios/{actor_id}", get(portfolio_pages::remote))
+        .route(
+            "/portfolios/message/{actor_id}",
+            post(portfolio_pages::message),
+        )
+        .route(
+            "/remote-portfolios/{actor_id}",
+            get(portfolio_pages::remote),
+        )
         .route("/users/{username}", get(pages::profile))
         .route("/@{username}", get(pages::at_redirect))
         .route("/timelines/local", get(posts::local_timeline))

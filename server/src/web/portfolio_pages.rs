@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use kogi_core::portfolios::queries::{self, Need};
 use kogi_core::portfolios::{audience, engagement, Audience, Item, Portfolio, State, Viewer};
 use minijinja::context;
-use serde::Deserialize;
 use minijinja::Value;
+use serde::Deserialize;
 
 use super::WebError;
 use crate::ctx::WebCtx;
