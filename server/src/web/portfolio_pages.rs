@@ -309,7 +309,7 @@ pub async fn feed(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, W
             }
         }
     }
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     let updated = entries.first().map(|e| e.0).unwrap_or(p.row.updated_at);
     let base = &ctx.state.config.public_url;
     let xml = format!(
