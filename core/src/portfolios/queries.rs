@@ -316,7 +316,12 @@ pub enum Need {
 /// it gets `NotFound` (its existence is not revealed); someone who may see it but not do
 /// what they ask gets `Forbidden`. Deleted portfolios are `NotFound` here (pages answer 410
 /// before asking).
-pub async fn authorize(core: &Core, p: &Portfolio, actor_id: Option<i64>, need: Need) -> Result<Viewer> {
+pub async fn authorize(
+    core: &Core,
+    p: &Portfolio,
+    actor_id: Option<i64>,
+    need: Need,
+) -> Result<Viewer> {
     if p.is_deleted() {
         return Err(crate::Error::NotFound);
     }
