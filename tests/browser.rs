@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::harness::{free_port, sqlite_only, tool, Instance, PASSWORD};
+use crate::harness::{free_port, png, sqlite_only, tool, Instance, PASSWORD};
 
 /// chromedriver on a free loopback port, and one browser session (one per instance: cookies
 /// are not scoped by port).
@@ -140,14 +140,47 @@ async fn fill(b: &Browser, css: &str, text: &str) {
     e.send_keys(text).await.unwrap();
 }
 
+/// The id a query finds, waiting for the row (a clicked submit does not wait for the page).
+async fn row_id(a: &Instance, query: &str) -> i64 {
+    let count = format!("SELECT COUNT(*) AS n FROM ({query}) AS q");
+    crate::harness::eventually(query, || async { a.sql_count(&count) > 0 }).await;
+    a.sql_count(query)
+}
+
 async fn submit(b: &Browser) {
+    click(b, "main form button[type=submit]").await;
+}
+
+/// Marks the current document, so that a new one (after a form posts) can be told apart.
+async fn mark_page(b: &Browser) {
     b.client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
+        .execute("window.__kogiOldPage = true; return true", vec![])
         .await
         .unwrap();
+}
+
+/// Waits until the marked document has been replaced by a fully loaded new one.
+async fn wait_new_page(b: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let fresh = b
+            .client
+            .execute(
+                "return !window.__kogiOldPage && document.readyState === 'complete'",
+                vec![],
+            )
+            .await
+            .map(|v| v == true)
+            .unwrap_or(false);
+        if fresh {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the form did not lead to a new page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -363,6 +396,292 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
         b.screenshot(&format!("signup-{width}")).await;
         b.client.goto(&a.u("/timelines/federated")).await.unwrap();
         b.screenshot(&format!("federated-{width}")).await;
+    }
+    assert!(
+        problems.is_empty(),
+        "accessibility/layout problems:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Clicks an element; a submit button's form is followed to the page it leads to.
+async fn click(b: &Browser, css: &str) {
+    let submits = css.contains("submit");
+    if submits {
+        mark_page(b).await;
+    }
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    if submits {
+        wait_new_page(b).await;
+    }
+}
+
+/// The text of the page's `main`, waiting for a page that is still loading after a click.
+async fn main_text(b: &Browser) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = b
+            .client
+            .execute("return document.readyState", vec![])
+            .await
+            .map(|v| v == "complete")
+            .unwrap_or(false);
+        if ready {
+            if let Ok(main) = b.client.find(Locator::Css("main")).await {
+                if let Ok(text) = main.text().await {
+                    return text;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no <main> on {:?}",
+            b.client.current_url().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn browser_login(b: &Browser, a: &Instance, name: &str) {
+    b.client.delete_all_cookies().await.unwrap();
+    b.client.goto(&a.u("/login")).await.unwrap();
+    fill(b, "input[name=username]", name).await;
+    fill(b, "input[name=password]", PASSWORD).await;
+    submit(b).await;
+}
+
+/// Axe-core and sideways scrolling on each page at phone and desktop width.
+async fn check_pages(b: &Browser, a: &Instance, who: &str, pages: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (width, height) in [(390u32, 844u32), (1280, 900)] {
+        b.viewport(width, height).await;
+        for p in pages {
+            b.client.goto(&a.u(p)).await.unwrap();
+            for v in b.axe().await {
+                problems.push(format!("{p} ({who}) @{width}: {v}"));
+            }
+            let over = b.overflow_x().await;
+            if over > 0 {
+                problems.push(format!(
+                    "{p} ({who}) @{width}: scrolls sideways by {over}px"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn chromium_builds_a_portfolio_through_the_forms_and_its_pages_are_accessible() {
+    if !sqlite_only() {
+        return;
+    }
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let a = Instance::start().await;
+    for n in ["maya", "otto", "lena"] {
+        a.user(n).await;
+    }
+    b.viewport(390, 844).await;
+    browser_login(&b, &a, "maya").await;
+
+    // A new portfolio, then its editor.
+    b.client.goto(&a.u("/portfolios/new")).await.unwrap();
+    fill(&b, "input[name=handle]", "atelier").await;
+    fill(&b, "input[name=title]", "Atelier Maya").await;
+    fill(&b, "textarea[name=summary]", "Posters and type.").await;
+    fill(&b, "input[name=tags]", "posters, type").await;
+    submit(&b).await;
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/portfolios/atelier/edit"));
+    assert!(main_text(&b).await.contains("Manage Atelier Maya"));
+
+    // A piece of work with an image (and its alt text), published.
+    b.client
+        .goto(&a.u("/portfolios/atelier/items/new"))
+        .await
+        .unwrap();
+    fill(&b, "input[name=title]", "Festival poster").await;
+    fill(
+        &b,
+        "textarea[name=description]",
+        "Three colours.\n\nScreen printed.",
+    )
+    .await;
+    fill(&b, "input[name=role]", "Designer").await;
+    fill(&b, "input[name=skills]", "print, type").await;
+    submit(&b).await;
+    let item = row_id(
+        &a,
+        "SELECT id AS n FROM portfolio_items WHERE title = 'Festival poster'",
+    )
+    .await;
+    let file = a.dir.path().join("poster.png");
+    std::fs::write(&file, png(320, 200)).unwrap();
+    b.client
+        .find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    fill(&b, "#media-description", "A poster in red, yellow and blue").await;
+    click(&b, "form[action$='/media'] button[type=submit]").await;
+    click(&b, "form[action$='/publish'] button[type=submit]").await;
+    assert!(main_text(&b).await.contains("The work is published."));
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM portfolio_items WHERE id = {item} AND state = 'published' AND media LIKE '%red, yellow and blue%'"
+        )),
+        1
+    );
+
+    // Publish the portfolio, add an editor, a project and an update.
+    b.client
+        .goto(&a.u("/portfolios/atelier/edit"))
+        .await
+        .unwrap();
+    click(&b, "form[action$='/atelier/publish'] button[type=submit]").await;
+    fill(&b, "#member-username", "lena").await;
+    click(&b, "form[action$='/atelier/members'] button.btn--primary").await;
+    assert!(main_text(&b).await.contains("The team has been updated."));
+    b.client
+        .goto(&a.u("/portfolios/atelier/projects/new"))
+        .await
+        .unwrap();
+    fill(&b, "input[name=title]", "Poster series").await;
+    fill(&b, "textarea[name=goals]", "Twelve posters\nOne exhibition").await;
+    submit(&b).await;
+    let project = row_id(
+        &a,
+        "SELECT id AS n FROM projects WHERE title = 'Poster series'",
+    )
+    .await;
+    fill(&b, "#update-content", "The first four are printed.").await;
+    click(&b, "form[action$='/updates'] button[type=submit]").await;
+    assert!(main_text(&b).await.contains("The first four are printed."));
+
+    let mine: Vec<String> = [
+        "/portfolios".to_string(),
+        "/portfolios/new".into(),
+        "/portfolios/mine".into(),
+        "/portfolios/atelier".into(),
+        "/portfolios/atelier/edit".into(),
+        "/portfolios/atelier/items/new".into(),
+        format!("/portfolios/atelier/items/{item}"),
+        format!("/portfolios/atelier/items/{item}/edit"),
+        "/portfolios/atelier/projects/new".into(),
+        format!("/portfolios/atelier/projects/{project}"),
+        format!("/portfolios/atelier/projects/{project}/edit"),
+    ]
+    .to_vec();
+    let mine: Vec<&str> = mine.iter().map(String::as_str).collect();
+    let mut problems = check_pages(&b, &a, "owner", &mine).await;
+
+    // Someone else likes the work and bookmarks it into a folder.
+    browser_login(&b, &a, "otto").await;
+    b.viewport(390, 844).await;
+    b.client
+        .goto(&a.u(&format!("/portfolios/atelier/items/{item}")))
+        .await
+        .unwrap();
+    click(&b, "form[action$='/like'] button[type=submit]").await;
+    assert!(main_text(&b).await.contains("You like this."));
+    click(&b, "details.compose-cw summary").await;
+    fill(&b, "input[name=folder]", "Inspiration").await;
+    click(&b, "form.bookmark-form button[type=submit]").await;
+    b.client.goto(&a.u("/bookmarks")).await.unwrap();
+    let text = main_text(&b).await;
+    assert!(
+        text.contains("Inspiration") && text.contains("Festival poster"),
+        "{text}"
+    );
+    problems.extend(
+        check_pages(
+            &b,
+            &a,
+            "follower",
+            &[
+                "/portfolios/atelier",
+                &format!("/portfolios/atelier/items/{item}"),
+                "/bookmarks",
+                "/search?q=atelier",
+            ],
+        )
+        .await,
+    );
+    // Someone off the team may not edit.
+    b.client
+        .goto(&a.u("/portfolios/atelier/edit"))
+        .await
+        .unwrap();
+    assert!(main_text(&b).await.contains("403"));
+
+    b.client.delete_all_cookies().await.unwrap();
+    problems.extend(
+        check_pages(
+            &b,
+            &a,
+            "logged out",
+            &[
+                "/portfolios",
+                "/portfolios/atelier",
+                &format!("/portfolios/atelier/items/{item}"),
+                &format!("/portfolios/atelier/projects/{project}"),
+            ],
+        )
+        .await,
+    );
+    for width in [390, 1280] {
+        b.viewport(width, 900).await;
+        b.client.goto(&a.u("/portfolios/atelier")).await.unwrap();
+        b.screenshot(&format!("portfolio-{width}")).await;
+    }
+    // Views by people in ordinary browsers (headless Chromium counts as a bot) and a
+    // follower, so the owner's dashboard has something to draw.
+    for _ in 0..3 {
+        let r = reqwest::Client::new()
+            .get(a.u("/portfolios/atelier"))
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let otto = a.token("otto", PASSWORD).await;
+    let r = reqwest::Client::new()
+        .post(a.u("/api/kogi/v1/follows"))
+        .bearer_auth(&otto)
+        .json(&json!({"target": format!("atelier@localhost:{}", a.port)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    browser_login(&b, &a, "maya").await;
+    for width in [390, 1280] {
+        b.viewport(width, 900).await;
+        b.client.goto(&a.u("/portfolios/mine")).await.unwrap();
+        let text = main_text(&b).await;
+        assert!(
+            text.contains("Festival poster: 1"),
+            "likes per item on the dashboard: {text}"
+        );
+        b.screenshot(&format!("dashboard-{width}")).await;
     }
     assert!(
         problems.is_empty(),

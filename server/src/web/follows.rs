@@ -161,8 +161,23 @@ pub async fn search(
                 } else {
                     (None, None)
                 };
+                // A portfolio is read on its own page (here or, from another Kogi
+                // instance, the copy of it kept here).
+                let portfolio_page = if a.kind != "portfolio" {
+                    None
+                } else if a.local {
+                    Some(format!("/portfolios/{}", urlencode(&a.handle)))
+                } else {
+                    kogi_core::portfolios::queries::find_by_actor(&ctx.state.core, a.id)
+                        .await?
+                        .map(|p| format!("/remote-portfolios/{}", p.actor.id))
+                };
+                let actor = match portfolio_page {
+                    Some(url) => context! { profile_url => url, ..actor_view(&ctx, &a) },
+                    None => actor_view(&ctx, &a),
+                };
                 result = Some(context! {
-                    actor => actor_view(&ctx, &a),
+                    actor => actor,
                     follow_state => state,
                     blocked => rel.get_attr("blocked").map(|v| v.is_true()).unwrap_or(false),
                     muted => rel.get_attr("muted").map(|v| v.is_true()).unwrap_or(false),

@@ -4,6 +4,7 @@ mod accounts;
 mod follows;
 mod pages;
 mod portfolio_pages;
+pub mod portfolios;
 mod posts;
 mod settings;
 
@@ -230,6 +231,111 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/remote-portfolios/{actor_id}",
             get(portfolio_pages::remote),
         )
+        .route("/portfolios", post(portfolios::create))
+        .route("/portfolios/new", get(portfolios::new_page))
+        .route(
+            "/portfolios/{handle}/edit",
+            get(portfolios::edit_page).post(portfolios::edit_save),
+        )
+        .route("/portfolios/{handle}/publish", post(portfolios::publish))
+        .route("/portfolios/{handle}/archive", post(portfolios::archive))
+        .route("/portfolios/{handle}/restore", post(portfolios::restore))
+        .route("/portfolios/{handle}/delete", post(portfolios::delete))
+        .route(
+            "/portfolios/{handle}/cover",
+            post(portfolios::cover).layer(DefaultBodyLimit::max(
+                state.config.limits.portfolio_media_max_bytes + (64 << 10),
+            )),
+        )
+        .route(
+            "/portfolios/{handle}/cover/remove",
+            post(portfolios::cover_remove),
+        )
+        .route(
+            "/portfolios/{handle}/members",
+            post(portfolios::member_save),
+        )
+        .route(
+            "/portfolios/{handle}/members/remove",
+            post(portfolios::member_remove),
+        )
+        .route("/portfolios/{handle}/bookmark", post(portfolios::bookmark))
+        .route(
+            "/portfolios/{handle}/items/new",
+            get(portfolios::item_new_page).post(portfolios::item_create),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/edit",
+            get(portfolios::item_edit_page).post(portfolios::item_save),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/publish",
+            post(portfolios::item_publish),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/archive",
+            post(portfolios::item_archive),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/restore",
+            post(portfolios::item_restore),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/delete",
+            post(portfolios::item_delete),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/media",
+            post(portfolios::item_media).layer(DefaultBodyLimit::max(
+                state.config.limits.portfolio_media_max_bytes + (64 << 10),
+            )),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/media/remove",
+            post(portfolios::item_media_remove),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/like",
+            post(portfolios::like),
+        )
+        .route(
+            "/portfolios/{handle}/projects",
+            post(portfolios::project_create),
+        )
+        .route(
+            "/portfolios/{handle}/projects/new",
+            get(portfolios::project_new_page),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/edit",
+            get(portfolios::project_edit_page).post(portfolios::project_save),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/updates",
+            post(portfolios::project_update),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members",
+            post(portfolios::project_member_save),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members/remove",
+            post(portfolios::project_member_remove),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/delete",
+            post(portfolios::project_delete),
+        )
+        .route(
+            "/remote-portfolios/{actor_id}/items/{id}/like",
+            post(portfolios::remote_like),
+        )
+        .route(
+            "/remote-portfolios/{actor_id}/bookmark",
+            post(portfolios::remote_bookmark),
+        )
+        .route("/bookmarks", get(portfolios::bookmarks))
+        .route("/bookmarks/{id}/remove", post(portfolios::bookmark_remove))
         .route("/users/{username}", get(pages::profile))
         .route("/@{username}", get(pages::at_redirect))
         .route("/timelines/local", get(posts::local_timeline))

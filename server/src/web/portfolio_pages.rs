@@ -363,7 +363,7 @@ fn chart(views: &[engagement::DayCount], followers: &[engagement::DayCount]) -> 
     let mut svg = format!("<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" preserveAspectRatio=\"none\" aria-hidden=\"true\" focusable=\"false\">");
     for (i, d) in views.iter().enumerate() {
         let bh = (d.count as f64 / vmax) * (h - 10.0);
-        svg.push_str(&format!("<rect class=\"chart-bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"></rect>", i as f64 * bw + 1.0, h - bh, (bw - 2.0).max(1.0), bh));
+        svg.push_str(&format!("<rect class=\"chart-bar\" fill=\"currentColor\" fill-opacity=\"0.35\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"></rect>", i as f64 * bw + 1.0, h - bh, (bw - 2.0).max(1.0), bh));
     }
     let points: Vec<String> = followers
         .iter()
@@ -377,7 +377,7 @@ fn chart(views: &[engagement::DayCount], followers: &[engagement::DayCount]) -> 
         })
         .collect();
     svg.push_str(&format!(
-        "<polyline class=\"chart-line\" fill=\"none\" points=\"{}\"></polyline></svg>",
+        "<polyline class=\"chart-line\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\" points=\"{}\"></polyline></svg>",
         points.join(" ")
     ));
     svg
