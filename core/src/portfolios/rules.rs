@@ -112,6 +112,9 @@ pub fn check_values(
         let normalised = match def.kind {
             FieldKind::Number => match value {
                 Value::Number(n) => Value::Number(n.clone()),
+                Value::String(s) if s.trim().parse::<i64>().is_ok() => {
+                    Value::from(s.trim().parse::<i64>().map_err(|_| wrong())?)
+                }
                 Value::String(s) => {
                     let f: f64 = s.trim().parse().map_err(|_| wrong())?;
                     if !f.is_finite() {
@@ -222,7 +225,7 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        assert_eq!(ok["employees"], json!(12.0));
+        assert_eq!(ok["employees"], json!(12));
         assert_eq!(ok["motto"], json!("go"));
         for (bad, code) in [
             (json!({"stage": "ipo"}), "field_wrong_kind"),

@@ -95,10 +95,14 @@ pub async fn remote(ctx: WebCtx, Path(actor_id): Path<i64>) -> Result<Response, 
     if p.is_deleted() {
         return Err(WebError::Gone);
     }
-    let stale = p
-        .actor
-        .fetched_at
-        .is_none_or(|t| kogi_core::now() - t > chrono::Duration::minutes(5));
+    // Refreshed when old, and when nothing of it is stored yet (a search just fetched the
+    // actor, but not its items).
+    let empty = queries::items(&ctx.state.core, p.id()).await?.is_empty()
+        && queries::projects(&ctx.state.core, p.id()).await?.is_empty();
+    let stale = empty
+        || p.actor
+            .fetched_at
+            .is_none_or(|t| kogi_core::now() - t > chrono::Duration::minutes(5));
     let p = if stale {
         if let Err(e) = ctx.state.fed.refresh_remote_portfolio(&p).await {
             tracing::info!(error = %e, "refreshing a remote portfolio failed");
@@ -207,7 +211,22 @@ pub async fn item(
     }
     let base = ctx.state.config.public_url.clone();
     let likes = likes_of(&ctx, &item).await;
+    let liked = match (me, item.post_id) {
+        (Some(m), Some(post)) => {
+            kogi_core::posts::reacted(&ctx.state.core, kogi_core::posts::LIKE, m, post).await?
+        }
+        _ => false,
+    };
+    let folders: Vec<String> = match me {
+        Some(m) => engagement::folders(&ctx.state.core, m)
+            .await?
+            .into_iter()
+            .map(|f| f.name)
+            .collect(),
+        None => vec![],
+    };
     Ok(vary(ctx.render("portfolios/item.html", context! {
+        liked => liked, folders => folders, can_edit => v.can_edit(),
         portfolio => context! { title => p.title(), handle_path => format!("/portfolios/{}", p.actor.handle) },
         item => item_ctx(&base, &format!("/portfolios/{}", p.actor.handle), &item, likes),
     })))
@@ -260,7 +279,8 @@ pub async fn project(
         .collect();
     Ok(vary(ctx.render("portfolios/project.html", context! {
         portfolio => context! { title => p.title(), handle_path => format!("/portfolios/{}", p.actor.handle) },
-        project => context! { title => x.title, description => x.description, status => x.status, goals => x.goals(), data => data, links => links, members => members },
+        can_edit => v.can_edit(),
+        project => context! { id => x.id, title => x.title, description => x.description, status => x.status, goals => x.goals(), data => data, links => links, members => members },
         updates => updates,
     })))
 }
