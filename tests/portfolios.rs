@@ -298,6 +298,35 @@ async fn a_portfolio_is_followed_from_kogi_and_bovine_and_its_work_federates_unt
             .any(|x| x["type"] == "Document" && x["mediaType"] == "application/pdf"));
     }
 
+    // bea likes the item from B: the origin counts it and the owner's metrics show it.
+    let b_item = b.sql_count(&format!(
+        "SELECT id AS n FROM portfolio_items WHERE ap_id = '{item_uri}'"
+    ));
+    let liked = ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!(
+            "/portfolios/studio@localhost:{}/items/{b_item}/like",
+            a.port
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(liked["liked"], true, "{liked}");
+    wait_quiet(&[&a, &b]).await;
+    let m = ok(&a, &ann, Method::GET, "/portfolios/studio/metrics", None).await;
+    assert_eq!(m["likes"][0]["likes"], 1, "{m}");
+    let a_item = ok(
+        &a,
+        &ann,
+        Method::GET,
+        &format!("/portfolios/studio/items/{iid}"),
+        None,
+    )
+    .await;
+    assert_eq!(a_item["like_count"], 1);
+
     // An edit sends Update; an archive sends Update with kogi:archived.
     ok(
         &a,
@@ -913,6 +942,54 @@ async fn watching_bookmarks_messages_templates_clones_and_the_atom_feed() {
         );
         assert!(xml.contains("We shipped the beta."), "{xml}");
     }
+
+    // Views: other people's page loads count, per day; the team's own, crawlers and
+    // fediverse servers fetching previews do not.
+    let browser_ua = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0";
+    for ua in [
+        browser_ua,
+        browser_ua,
+        "Mozilla/5.0 (compatible; Googlebot/2.1)",
+        "http.rb/5.1.1 (Mastodon/4.3.0; +https://m.example/)",
+    ] {
+        let r = reqwest::Client::new()
+            .get(a.u("/portfolios/rocket"))
+            .header("user-agent", ua)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let owner_web = a.login("ann", crate::harness::PASSWORD).await;
+    let r = owner_web
+        .get(a.u("/portfolios/rocket"))
+        .header("user-agent", browser_ua)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let m = ok(&a, &ann, Method::GET, "/portfolios/rocket/metrics", None).await;
+    assert_eq!(m["views"].as_array().unwrap().len(), 30);
+    assert_eq!(
+        m["views"].as_array().unwrap().last().unwrap()["count"],
+        2,
+        "{m}"
+    );
+    assert_eq!(
+        m["views"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["count"].as_i64().unwrap())
+            .sum::<i64>(),
+        2
+    );
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM portfolio_views"),
+        1,
+        "one row per portfolio and day, no addresses"
+    );
 
     // "Message the owners" from another instance reaches ann as a direct note.
     let m = ok(
