@@ -32,6 +32,8 @@ pub struct RemoteActor {
     pub links_json: String,
     /// What a Kogi portfolio's document says in Kogi's terms.
     pub portfolio: Option<crate::portfolios::RemotePortfolio>,
+    /// What a Group's document says beyond the actor.
+    pub community: Option<crate::communities::RemoteCommunity>,
 }
 
 fn kind_for(ap_type: &str) -> &'static str {
@@ -119,6 +121,9 @@ pub async fn upsert_remote(core: &Core, a: RemoteActor) -> Result<Actor> {
     let actor = actor?;
     if let Some(p) = &a.portfolio {
         crate::portfolios::store::upsert_remote(core, actor.id, p).await?;
+    }
+    if let Some(c) = &a.community {
+        crate::communities::store::upsert_remote(core, actor.id, c).await?;
     }
     Ok(actor)
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod actors;
 pub mod archive;
 pub mod blocks;
+pub mod communities;
 pub mod db;
 pub mod deliveries;
 pub mod documents;

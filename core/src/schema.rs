@@ -383,6 +383,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    communities (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        local -> Bool,
+        kind -> Text,
+        visibility -> Text,
+        rules -> Text,
+        tags -> Text,
+        banner_path -> Nullable<Text>,
+        banner_url -> Nullable<Text>,
+        moderators_url -> Nullable<Text>,
+        featured_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    community_roles (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        actor_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_bans (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        actor_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_posts (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        community_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        thread_post_id -> Nullable<BigInt>,
+        pinned -> Bool,
+        locked -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
@@ -398,6 +451,11 @@ diesel::joinable!(portfolio_items -> portfolios (portfolio_id));
 diesel::joinable!(projects -> portfolios (portfolio_id));
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(bookmarks -> bookmark_folders (folder_id));
+diesel::joinable!(communities -> actors (actor_id));
+diesel::joinable!(community_roles -> communities (community_id));
+diesel::joinable!(community_bans -> communities (community_id));
+diesel::joinable!(community_posts -> communities (community_id));
+diesel::joinable!(community_posts -> posts (post_id));
 diesel::joinable!(account_tokens -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -428,4 +486,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookmark_folders,
     bookmarks,
     portfolio_views,
+    communities,
+    community_roles,
+    community_bans,
+    community_posts,
 );

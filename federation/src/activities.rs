@@ -352,9 +352,7 @@ impl Federation {
             "Create" => self.on_create(sender, doc).await,
             "Block" => self.on_block(sender, doc).await,
             "Like" => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
-            "Announce" if relays_an_activity(doc) => Ok(Accepted::Ignored(
-                "Announce of an activity (a group relaying it) is not handled".into(),
-            )),
+            "Announce" if relays_an_activity(doc) => self.on_group_announce(sender, doc).await,
             "Announce" => self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await,
             "Update" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
                 let obj = doc.get("object").cloned().unwrap_or(Value::Null);
@@ -396,7 +394,19 @@ impl Federation {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        if kogi_core::blocks::blocked_either_way(&self.core, sender.id, target.id).await? {
+        let banned = match target.kind.as_str() {
+            "community" => {
+                match kogi_core::communities::store::find_by_actor(&self.core, target.id).await? {
+                    Some(c) => {
+                        kogi_core::communities::store::is_banned(&self.core, &c, sender.id).await?
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        if banned || kogi_core::blocks::blocked_either_way(&self.core, sender.id, target.id).await?
+        {
             let reject = answer(
                 "Reject",
                 &self.base(),

@@ -208,6 +208,7 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
         portfolio: (ap_type == "Organization")
             .then(|| crate::portfolios::parse_portfolio_terms(doc))
             .flatten(),
+        community: (ap_type == "Group").then(|| crate::communities::parse_group_terms(doc)),
     })
 }
 

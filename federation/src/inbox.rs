@@ -22,6 +22,10 @@ pub enum InboxError {
     KeyUnavailable(String),
     #[error("instance blocked")]
     Blocked,
+    /// Refused by the receiver's rules (a banned member, a private community, a locked
+    /// thread); retrying will not help.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("malformed activity: {0}")]
     Malformed(String),
     #[error("internal: {0}")]
@@ -33,7 +37,7 @@ impl InboxError {
         match self {
             InboxError::Unauthorized(_) => 401,
             InboxError::KeyUnavailable(_) => 503,
-            InboxError::Blocked => 403,
+            InboxError::Blocked | InboxError::Refused(_) => 403,
             InboxError::Malformed(_) => 400,
             InboxError::Internal(_) => 500,
         }

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod actors;
 pub mod client;
 pub mod collections;
+pub mod communities;
 pub mod delivery;
 pub mod fetch;
 pub mod inbox;

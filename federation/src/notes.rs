@@ -503,6 +503,9 @@ impl Federation {
             }
             _ => return Err(InboxError::Malformed("Create without object".into())),
         };
+        if let Some(outcome) = self.on_create_in_community(sender, doc, &obj).await? {
+            return Ok(outcome);
+        }
         match self.store_object(sender, &obj).await? {
             Some(post) => {
                 self.on_portfolio_object(sender, &obj, &post).await?;
@@ -555,6 +558,7 @@ impl Federation {
         }
         posts::mark_deleted(&self.core, post.id).await?;
         kogi_core::portfolios::store::mark_remote_deleted_by_ap_id(&self.core, &id).await?;
+        self.relay_if_in_local_community(post.id, doc).await?;
         Ok(Accepted::Applied("Delete".into()))
     }
 
@@ -586,6 +590,9 @@ impl Federation {
             return Ok(Accepted::Ignored(format!(
                 "{kind} of a post the actor cannot see"
             )));
+        }
+        if kind == posts::LIKE {
+            self.relay_if_in_local_community(post.id, doc).await?;
         }
         if posts::react(&self.core, kind, id, sender.id, post.id).await? && post.local {
             let n = if kind == posts::LIKE {

@@ -257,6 +257,9 @@ impl Federation {
         inboxes.sort();
         inboxes.dedup();
         self.enqueue(&activity, actor.id, &inboxes).await?;
+        if kind == posts::LIKE {
+            self.after_react_in_community(&activity, post).await?;
+        }
         Ok(true)
     }
 
@@ -298,6 +301,24 @@ impl Federation {
         let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
             .await?
             .ok_or(Error::NotFound)?;
+        if let Some(link) = kogi_core::communities::store::post_link(&self.core, post.id).await? {
+            if let Some(c) =
+                kogi_core::communities::store::find(&self.core, link.community_id).await?
+            {
+                let mut doc = note_json(post, &author, &[]);
+                if link.kind == "thread" {
+                    doc["type"] = json!("Page");
+                    doc["name"] = json!(link.title);
+                }
+                doc["audience"] = json!(c.actor.ap_id);
+                let mut to = doc["to"].as_array().cloned().unwrap_or_default();
+                if !to.iter().any(|t| t == &json!(c.actor.ap_id)) {
+                    to.push(json!(c.actor.ap_id));
+                }
+                doc["to"] = json!(to);
+                return Ok(doc);
+            }
+        }
         if author.kind == "portfolio" {
             if let Some(item) =
                 kogi_core::portfolios::queries::item_by_post(&self.core, post.id).await?

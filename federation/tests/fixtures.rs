@@ -467,6 +467,7 @@ fn placeholder(id: &str) -> RemoteActor {
         manually_approves_followers: false,
         links_json: "[]".into(),
         portfolio: None,
+        community: None,
     }
 }
 

@@ -25,6 +25,13 @@ pub fn router() -> Router<AppState> {
         .route("/users/{username}/followers", get(followers))
         .route("/users/{username}/following", get(following))
         .route("/users/{username}/outbox", get(outbox))
+        .route("/communities/{handle}/followers", get(community_followers))
+        .route(
+            "/communities/{handle}/moderators",
+            get(community_moderators),
+        )
+        .route("/communities/{handle}/outbox", get(community_outbox))
+        .route("/communities/{handle}/featured", get(community_featured))
         .route("/portfolios/{handle}/followers", get(portfolio_followers))
         .route("/portfolios/{handle}/following", get(portfolio_following))
         .route("/portfolios/{handle}/outbox", get(portfolio_outbox))
@@ -102,6 +109,7 @@ async fn webfinger_route(
         let rest = rest.trim_start_matches('@');
         rest.strip_prefix("users/")
             .or_else(|| rest.strip_prefix("portfolios/"))
+            .or_else(|| rest.strip_prefix("communities/"))
             .unwrap_or(rest)
             .to_string()
     } else {
@@ -556,6 +564,130 @@ async fn portfolio_projects(
     activity_json(StatusCode::OK, &collections::inline_collection(&id, docs))
 }
 
+/// A local community the fediverse may see, or the answer to give instead (410 deleted).
+async fn live_community(
+    state: &AppState,
+    handle: &str,
+) -> Result<kogi_core::communities::Community, Response> {
+    match kogi_core::communities::store::find_by_handle(&state.core, handle).await {
+        Ok(Some(c)) if c.is_deleted() => Err(activity_json(
+            StatusCode::GONE,
+            &collections::tombstone(
+                &c.actor.ap_id,
+                "Group",
+                c.row
+                    .deleted_at
+                    .or(c.actor.deleted_at)
+                    .unwrap_or_else(kogi_core::now),
+            ),
+        )),
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(not_found_json()),
+        Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+    }
+}
+
+/// A local community's `Group` document.
+pub async fn community_document(state: &AppState, handle: &str) -> Response {
+    match live_community(state, handle).await {
+        Ok(c) => activity_json(
+            StatusCode::OK,
+            &kogi_federation::communities::group_json(&c, &state.config.public_url),
+        ),
+        Err(r) => r,
+    }
+}
+
+async fn community_followers(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    match live_community(&state, &h).await {
+        // Members of private communities are not listed to the world; the count is.
+        Ok(c) if !c.is_public() => {
+            let (n, _) = follows::counts(&state.core, c.actor.id)
+                .await
+                .unwrap_or((0, 0));
+            activity_json(
+                StatusCode::OK,
+                &collections::ordered_collection(&format!("{}/followers", c.actor.ap_id), n),
+            )
+        }
+        Ok(_) => collection_of(&state, &h, "community", "followers", q.page).await,
+        Err(r) => r,
+    }
+}
+
+/// The moderators collection (the group's `attributedTo`).
+async fn community_moderators(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    let c = match live_community(&state, &h).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match kogi_core::communities::store::moderators(&state.core, &c).await {
+        Ok(m) => activity_json(
+            StatusCode::OK,
+            &collections::inline_collection(
+                &format!("{}/moderators", c.actor.ap_id),
+                m.into_iter().map(|a| Value::String(a.ap_id)).collect(),
+            ),
+        ),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// The outbox: announced threads of a public community (empty for private ones).
+async fn community_outbox(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    let c = match live_community(&state, &h).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut items = Vec::new();
+    if c.is_public() {
+        if let Ok(threads) = kogi_core::communities::store::threads(&state.core, c.id()).await {
+            for (_, post, _) in threads.into_iter().take(PAGE_SIZE as usize) {
+                items.push(json!({"type": "Announce", "actor": c.actor.ap_id, "object": post.ap_id, "to": [vocab::PUBLIC]}));
+            }
+        }
+    }
+    activity_json(
+        StatusCode::OK,
+        &collections::inline_collection(&format!("{}/outbox", c.actor.ap_id), items),
+    )
+}
+
+/// Pinned threads.
+async fn community_featured(
+    State(state): State<AppState>,
+    axum::extract::Path(h): axum::extract::Path<String>,
+) -> Response {
+    let c = match live_community(&state, &h).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut items = Vec::new();
+    if c.is_public() {
+        if let Ok(threads) = kogi_core::communities::store::threads(&state.core, c.id()).await {
+            items = threads
+                .into_iter()
+                .filter(|(l, _, _)| l.pinned)
+                .map(|(_, p, _)| Value::String(p.ap_id))
+                .collect();
+        }
+    }
+    activity_json(
+        StatusCode::OK,
+        &collections::inline_collection(&format!("{}/featured", c.actor.ap_id), items),
+    )
+}
+
 /// The inboxes (per actor and shared). Body size is limited by the router; everything else
 /// is the federation crate's pipeline.
 pub fn inbox_router(max_bytes: usize) -> Router<AppState> {
@@ -564,6 +696,7 @@ pub fn inbox_router(max_bytes: usize) -> Router<AppState> {
         .route("/actor/inbox", axum::routing::post(inbox))
         .route("/users/{username}/inbox", axum::routing::post(inbox))
         .route("/portfolios/{handle}/inbox", axum::routing::post(inbox))
+        .route("/communities/{handle}/inbox", axum::routing::post(inbox))
         .layer(axum::extract::DefaultBodyLimit::max(max_bytes))
 }
 

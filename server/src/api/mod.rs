@@ -4,8 +4,9 @@
 mod accounts;
 mod admin;
 mod auth;
+mod communities;
 mod follows;
-mod portfolios;
+pub(crate) mod portfolios;
 mod posts;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -308,6 +309,46 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/bookmarks/{id}",
             axum::routing::delete(portfolios::delete_bookmark),
         )
+        .route("/communities", post(communities::create))
+        .route("/communities/{community}", get(communities::get))
+        .route(
+            "/communities/{community}/join",
+            post(communities::join).delete(communities::leave),
+        )
+        .route(
+            "/communities/{community}/members",
+            get(communities::members),
+        )
+        .route("/communities/{handle}/requests", get(communities::requests))
+        .route(
+            "/communities/{handle}/requests/answer",
+            post(communities::answer),
+        )
+        .route(
+            "/communities/{handle}/roles/{person}",
+            put(communities::set_role),
+        )
+        .route("/communities/{handle}/bans", post(communities::ban))
+        .route(
+            "/communities/{community}/threads",
+            get(communities::threads).post(communities::post_thread),
+        )
+        .route(
+            "/communities/{community}/threads/{id}",
+            get(communities::thread),
+        )
+        .route(
+            "/communities/{community}/threads/{id}/comments",
+            post(communities::comment),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/lock",
+            put(communities::lock),
+        )
+        .route(
+            "/communities/{handle}/posts/{id}",
+            axum::routing::delete(communities::remove),
+        )
         .route("/portfolio-types", get(portfolios::list_types))
         .route("/portfolio-templates", get(portfolios::list_templates))
         .route("/admin/portfolio-types", post(portfolios::add_type))
@@ -363,6 +404,10 @@ impl Modify for BearerAuth {
         portfolios::bookmarks, portfolios::add_bookmark, portfolios::delete_bookmark, portfolios::folders,
         portfolios::list_types, portfolios::add_type, portfolios::remove_type, portfolios::list_templates,
         portfolios::add_template, portfolios::remove_template,
+        communities::create, communities::get, communities::join, communities::leave, communities::members,
+        communities::requests, communities::answer, communities::set_role, communities::ban,
+        communities::threads, communities::post_thread, communities::thread, communities::comment,
+        communities::remove, communities::lock,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

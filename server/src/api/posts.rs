@@ -230,23 +230,9 @@ pub async fn get(
     user: ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PostView>, ApiError> {
-    let mut p = load(&state, &user.person.actor, id).await?;
-    if !p.local {
-        // The origin's counts are authoritative: refresh them when the post is viewed.
-        if let Ok(doc) = state.fed.fetch_json(&p.ap_id).await {
-            let total = |k: &str| {
-                doc.get(k)
-                    .and_then(|c| c.get("totalItems"))
-                    .and_then(|n| n.as_i64())
-                    .unwrap_or(0)
-                    .clamp(0, i32::MAX as i64) as i32
-            };
-            posts::set_counts(&state.core, p.id, total("likes"), total("shares")).await?;
-            p = posts::find(&state.core, id)
-                .await?
-                .ok_or_else(ApiError::not_found)?;
-        }
-    }
+    let p = load(&state, &user.person.actor, id).await?;
+    // The origin's counts are authoritative: refreshed when the post is viewed.
+    let p = state.fed.refresh_counts(&p).await;
     let a = author_of(&state, &p).await?;
     Ok(Json(view(&state, &user.person.actor, &p, &a).await?))
 }

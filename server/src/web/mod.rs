@@ -1,6 +1,7 @@
 //! Web pages, rendered on the server from the active theme. Forms work without JavaScript.
 
 mod accounts;
+mod communities;
 mod follows;
 mod pages;
 mod portfolio_pages;
@@ -209,6 +210,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/reset/confirm",
             get(accounts::reset_page).post(accounts::reset_submit),
+        )
+        .route("/communities/{handle}", get(communities::community))
+        .route(
+            "/communities/{handle}/threads/{id}",
+            get(communities::thread),
         )
         .route("/portfolios", get(portfolio_pages::explore))
         .route("/portfolios/mine", get(portfolio_pages::mine))

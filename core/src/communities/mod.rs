@@ -1,0 +1,8 @@
+//! Communities: groups, teams, organizations and cohorts, each a `Group` actor (FEP-1b12).
+//! Members are the group's accepted followers; owners and moderators have roles; threads and
+//! comments are posts linked to the community. ActivityPub shapes live in kogi-federation.
+
+pub mod model;
+pub mod store;
+
+pub use model::*;

@@ -1,0 +1,447 @@
+//! Creating communities, roles, bans, and the link between posts and communities; the reads
+//! that go with them.
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use serde::Deserialize;
+
+use super::model::*;
+use crate::accounts::rules::{is_reserved, normalise_handle};
+use crate::accounts::{clean_tags, Actor};
+use crate::error::{Error, Result};
+use crate::portfolios::rules::{optional_text, required_text};
+use crate::posts::Post;
+use crate::schema::{
+    accounts, actors, communities, community_bans, community_posts, community_roles, follows, posts,
+};
+use crate::{db_run, db_tx, keys, now, Core};
+
+/// A community as its founder describes it; absent fields are left as they are on edits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommunityInput {
+    /// Creation only: `[a-z0-9_]{1,30}`, shared with people and portfolios.
+    pub handle: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `community` (default), `team`, `organization` or `cohort`.
+    pub kind: Option<String>,
+    /// `public` (default), `private` (joining needs approval) or `invite`.
+    pub visibility: Option<String>,
+    pub rules: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+fn wrap(rows: Vec<(CommunityRow, Actor)>) -> Option<Community> {
+    rows.into_iter()
+        .next()
+        .map(|(row, actor)| Community { row, actor })
+}
+
+pub async fn find(core: &Core, id: i64) -> Result<Option<Community>> {
+    let rows = db_run!(core.db, |conn| {
+        Ok(communities::table
+            .inner_join(actors::table)
+            .filter(communities::id.eq(id))
+            .select((CommunityRow::as_select(), Actor::as_select()))
+            .load(conn)?)
+    })?;
+    Ok(wrap(rows))
+}
+
+pub async fn find_by_actor(core: &Core, actor_id: i64) -> Result<Option<Community>> {
+    let rows = db_run!(core.db, |conn| {
+        Ok(communities::table
+            .inner_join(actors::table)
+            .filter(communities::actor_id.eq(actor_id))
+            .select((CommunityRow::as_select(), Actor::as_select()))
+            .load(conn)?)
+    })?;
+    Ok(wrap(rows))
+}
+
+pub async fn find_by_handle(core: &Core, handle: &str) -> Result<Option<Community>> {
+    let norm = handle.trim().to_lowercase();
+    let host = core.config.host();
+    let rows = db_run!(core.db, |conn| {
+        Ok(communities::table
+            .inner_join(actors::table)
+            .filter(actors::handle_norm.eq(&norm))
+            .filter(actors::host.eq(&host))
+            .filter(actors::local.eq(true))
+            .select((CommunityRow::as_select(), Actor::as_select()))
+            .load(conn)?)
+    })?;
+    Ok(wrap(rows))
+}
+
+/// Creates a community; its founder is its owner and first member.
+pub async fn create(core: &Core, owner: &Actor, input: CommunityInput) -> Result<Community> {
+    let handle = input
+        .handle
+        .as_deref()
+        .and_then(normalise_handle)
+        .ok_or(Error::invalid("handle", "handle_invalid"))?;
+    if is_reserved(&handle) {
+        return Err(Error::invalid("handle", "handle_taken"));
+    }
+    let name = required_text("name", input.name.as_deref().unwrap_or(""), 200)?;
+    let description = optional_text(
+        "description",
+        input.description.as_deref().unwrap_or(""),
+        5000,
+    )?;
+    let rules = optional_text("rules", input.rules.as_deref().unwrap_or(""), 10000)?;
+    let kind = input.kind.clone().unwrap_or_else(|| "community".into());
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(Error::invalid("kind", "kind_invalid"));
+    }
+    let visibility = match input.visibility.as_deref() {
+        None => Visibility::Public,
+        Some(v) => {
+            Visibility::parse(v).ok_or(Error::invalid("visibility", "visibility_invalid"))?
+        }
+    };
+    let tags = serde_json::to_string(&clean_tags(
+        "tags",
+        &input.tags.clone().unwrap_or_default(),
+    )?)
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let keys = keys::generate().await?;
+    let base = core.config.public_url.clone();
+    let host = core.config.host();
+    let ap_id = format!("{base}/communities/{handle}");
+    let owner_id = owner.id;
+    let t = now();
+    let res = db_tx!(core.db, |conn| {
+        let taken: i64 = actors::table
+            .filter(actors::host.eq(&host))
+            .filter(actors::handle_norm.eq(&handle))
+            .count()
+            .get_result(conn)?;
+        let taken_account: i64 = accounts::table
+            .filter(accounts::username_norm.eq(&handle))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 || taken_account > 0 {
+            return Err(Error::invalid("handle", "handle_taken"));
+        }
+        let actor_id: i64 = diesel::insert_into(actors::table)
+            .values((
+                actors::ap_id.eq(&ap_id),
+                actors::kind.eq("community"),
+                actors::ap_type.eq("Group"),
+                actors::handle.eq(&handle),
+                actors::handle_norm.eq(&handle),
+                actors::host.eq(&host),
+                actors::local.eq(true),
+                actors::display_name.eq(&name),
+                actors::summary.eq(&description),
+                actors::inbox_url.eq(format!("{ap_id}/inbox")),
+                actors::shared_inbox_url.eq(format!("{base}/inbox")),
+                actors::outbox_url.eq(format!("{ap_id}/outbox")),
+                actors::followers_url.eq(format!("{ap_id}/followers")),
+                actors::following_url.eq(format!("{ap_id}/following")),
+                actors::public_key_pem.eq(&keys.public_pem),
+                actors::private_key_pem.eq(&keys.private_pem),
+                actors::key_id.eq(format!("{ap_id}#main-key")),
+                actors::profile_url.eq(&ap_id),
+                actors::manually_approves_followers.eq(visibility != Visibility::Public),
+                actors::created_at.eq(t),
+                actors::updated_at.eq(t),
+            ))
+            .returning(actors::id)
+            .get_result(conn)?;
+        let cid: i64 = diesel::insert_into(communities::table)
+            .values((
+                communities::actor_id.eq(actor_id),
+                communities::local.eq(true),
+                communities::kind.eq(&kind),
+                communities::visibility.eq(visibility.as_str()),
+                communities::rules.eq(&rules),
+                communities::tags.eq(&tags),
+                communities::moderators_url.eq(format!("{ap_id}/moderators")),
+                communities::featured_url.eq(format!("{ap_id}/featured")),
+                communities::created_at.eq(t),
+                communities::updated_at.eq(t),
+            ))
+            .returning(communities::id)
+            .get_result(conn)?;
+        diesel::insert_into(community_roles::table)
+            .values((
+                community_roles::community_id.eq(cid),
+                community_roles::actor_id.eq(owner_id),
+                community_roles::role.eq(Role::Owner.as_str()),
+                community_roles::created_at.eq(t),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(follows::table)
+            .values((
+                follows::follower_id.eq(owner_id),
+                follows::target_id.eq(actor_id),
+                follows::ap_id.eq(format!("{ap_id}#member-{owner_id}")),
+                follows::state.eq(crate::follows::ACCEPTED),
+                follows::created_at.eq(t),
+                follows::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        Ok(cid)
+    });
+    let cid = match res {
+        Err(e) if e.is_unique_violation() => return Err(Error::invalid("handle", "handle_taken")),
+        other => other?,
+    };
+    find(core, cid).await?.ok_or(Error::NotFound)
+}
+
+/// Someone's role in a community: owner or moderator by role, member when an accepted
+/// follower, else none.
+pub async fn role_of(core: &Core, c: &Community, actor_id: i64) -> Result<Option<Role>> {
+    let (cid, gid) = (c.id(), c.actor.id);
+    let (role, member): (Option<String>, i64) = db_run!(core.db, |conn| {
+        let role = community_roles::table
+            .filter(community_roles::community_id.eq(cid))
+            .filter(community_roles::actor_id.eq(actor_id))
+            .select(community_roles::role)
+            .first(conn)
+            .optional()?;
+        let member = follows::table
+            .filter(follows::follower_id.eq(actor_id))
+            .filter(follows::target_id.eq(gid))
+            .filter(follows::state.eq(crate::follows::ACCEPTED))
+            .count()
+            .get_result(conn)?;
+        Ok((role, member))
+    })?;
+    Ok(role
+        .as_deref()
+        .and_then(Role::parse)
+        .or((member > 0).then_some(Role::Member)))
+}
+
+/// Members (accepted followers) with their roles, owners and moderators first.
+pub async fn members(core: &Core, c: &Community) -> Result<Vec<(Actor, Role)>> {
+    let followers =
+        crate::follows::followers(core, c.actor.id, crate::follows::ACCEPTED, 0, 10_000).await?;
+    let mut out = Vec::new();
+    for a in followers {
+        let role = role_of(core, c, a.id).await?.unwrap_or(Role::Member);
+        out.push((a, role));
+    }
+    out.sort_by_key(|(_, r)| *r);
+    Ok(out)
+}
+
+/// Owners and moderators (the `attributedTo` collection).
+pub async fn moderators(core: &Core, c: &Community) -> Result<Vec<Actor>> {
+    let cid = c.id();
+    db_run!(core.db, |conn| {
+        Ok(community_roles::table
+            .inner_join(actors::table.on(actors::id.eq(community_roles::actor_id)))
+            .filter(community_roles::community_id.eq(cid))
+            .order(community_roles::id.asc())
+            .select(Actor::as_select())
+            .load(conn)?)
+    })
+}
+
+/// Makes someone a moderator (or owner), or back a plain member (`None`).
+pub async fn set_role(core: &Core, c: &Community, actor_id: i64, role: Option<Role>) -> Result<()> {
+    let cid = c.id();
+    let t = now();
+    db_tx!(core.db, |conn| {
+        match role {
+            Some(r) if r != Role::Member => {
+                diesel::insert_into(community_roles::table)
+                    .values((
+                        community_roles::community_id.eq(cid),
+                        community_roles::actor_id.eq(actor_id),
+                        community_roles::role.eq(r.as_str()),
+                        community_roles::created_at.eq(t),
+                    ))
+                    .on_conflict((community_roles::community_id, community_roles::actor_id))
+                    .do_update()
+                    .set(community_roles::role.eq(excluded(community_roles::role)))
+                    .execute(conn)?;
+            }
+            _ => {
+                diesel::delete(
+                    community_roles::table
+                        .filter(community_roles::community_id.eq(cid))
+                        .filter(community_roles::actor_id.eq(actor_id)),
+                )
+                .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+pub async fn is_banned(core: &Core, c: &Community, actor_id: i64) -> Result<bool> {
+    let cid = c.id();
+    let n: i64 = db_run!(core.db, |conn| {
+        Ok(community_bans::table
+            .filter(community_bans::community_id.eq(cid))
+            .filter(community_bans::actor_id.eq(actor_id))
+            .count()
+            .get_result(conn)?)
+    })?;
+    Ok(n > 0)
+}
+
+/// Bans someone: their membership and role end.
+pub async fn ban(core: &Core, c: &Community, actor_id: i64, reason: &str) -> Result<()> {
+    let (cid, gid) = (c.id(), c.actor.id);
+    let reason = optional_text("reason", reason, 1000)?;
+    let t = now();
+    db_tx!(core.db, |conn| {
+        diesel::insert_into(community_bans::table)
+            .values((
+                community_bans::community_id.eq(cid),
+                community_bans::actor_id.eq(actor_id),
+                community_bans::reason.eq(&reason),
+                community_bans::created_at.eq(t),
+            ))
+            .on_conflict((community_bans::community_id, community_bans::actor_id))
+            .do_nothing()
+            .execute(conn)?;
+        diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(actor_id))
+                .filter(follows::target_id.eq(gid)),
+        )
+        .execute(conn)?;
+        diesel::delete(
+            community_roles::table
+                .filter(community_roles::community_id.eq(cid))
+                .filter(community_roles::actor_id.eq(actor_id)),
+        )
+        .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Records that a post is a thread (with its title) or a comment (under `thread_post_id`) of
+/// a community. Idempotent.
+pub async fn link_post(
+    core: &Core,
+    community_id: i64,
+    post_id: i64,
+    kind: &str,
+    title: &str,
+    thread_post_id: Option<i64>,
+) -> Result<()> {
+    let (kind, title) = (
+        kind.to_string(),
+        title.chars().take(300).collect::<String>(),
+    );
+    let t = now();
+    db_tx!(core.db, |conn| {
+        diesel::insert_into(community_posts::table)
+            .values((
+                community_posts::post_id.eq(post_id),
+                community_posts::community_id.eq(community_id),
+                community_posts::kind.eq(&kind),
+                community_posts::title.eq(&title),
+                community_posts::thread_post_id.eq(thread_post_id),
+                community_posts::created_at.eq(t),
+            ))
+            .on_conflict(community_posts::post_id)
+            .do_update()
+            .set(community_posts::title.eq(excluded(community_posts::title)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The community a post belongs to, if any.
+pub async fn post_link(core: &Core, post_id: i64) -> Result<Option<CommunityPost>> {
+    db_run!(core.db, |conn| {
+        Ok(community_posts::table
+            .filter(community_posts::post_id.eq(post_id))
+            .select(CommunityPost::as_select())
+            .first(conn)
+            .optional()?)
+    })
+}
+
+/// A community's threads (not deleted), pinned first, newest first, with their authors.
+pub async fn threads(core: &Core, community_id: i64) -> Result<Vec<(CommunityPost, Post, Actor)>> {
+    db_run!(core.db, |conn| {
+        Ok(community_posts::table
+            .inner_join(posts::table)
+            .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
+            .filter(community_posts::community_id.eq(community_id))
+            .filter(community_posts::kind.eq("thread"))
+            .filter(posts::deleted_at.is_null())
+            .order((community_posts::pinned.desc(), posts::id.desc()))
+            .select((
+                CommunityPost::as_select(),
+                Post::as_select(),
+                Actor::as_select(),
+            ))
+            .load(conn)?)
+    })
+}
+
+/// A thread's comments (not deleted), oldest first, with their authors.
+pub async fn comments(core: &Core, thread_post_id: i64) -> Result<Vec<(Post, Actor)>> {
+    db_run!(core.db, |conn| {
+        Ok(community_posts::table
+            .inner_join(posts::table)
+            .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
+            .filter(community_posts::thread_post_id.eq(thread_post_id))
+            .filter(posts::deleted_at.is_null())
+            .order(posts::id.asc())
+            .select((Post::as_select(), Actor::as_select()))
+            .load(conn)?)
+    })
+}
+
+pub async fn set_locked(core: &Core, post_id: i64, locked: bool) -> Result<()> {
+    db_tx!(core.db, |conn| {
+        diesel::update(community_posts::table.filter(community_posts::post_id.eq(post_id)))
+            .set(community_posts::locked.eq(locked))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Stores what a remote Group document says (its row in `communities`).
+pub async fn upsert_remote(core: &Core, actor_id: i64, r: &RemoteCommunity) -> Result<()> {
+    let r = r.clone();
+    let kind = if KINDS.contains(&r.kind.as_str()) {
+        r.kind.clone()
+    } else {
+        "community".into()
+    };
+    let vis = Visibility::parse(&r.visibility).unwrap_or(Visibility::Public);
+    let t = now();
+    db_tx!(core.db, |conn| {
+        diesel::insert_into(communities::table)
+            .values((
+                communities::actor_id.eq(actor_id),
+                communities::local.eq(false),
+                communities::kind.eq(&kind),
+                communities::visibility.eq(vis.as_str()),
+                communities::banner_url.eq(&r.banner_url),
+                communities::moderators_url.eq(&r.moderators_url),
+                communities::featured_url.eq(&r.featured_url),
+                communities::created_at.eq(t),
+                communities::updated_at.eq(t),
+            ))
+            .on_conflict(communities::actor_id)
+            .do_update()
+            .set((
+                communities::kind.eq(excluded(communities::kind)),
+                communities::visibility.eq(excluded(communities::visibility)),
+                communities::banner_url.eq(excluded(communities::banner_url)),
+                communities::moderators_url.eq(excluded(communities::moderators_url)),
+                communities::featured_url.eq(excluded(communities::featured_url)),
+                communities::updated_at.eq(excluded(communities::updated_at)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}

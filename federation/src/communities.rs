@@ -1,0 +1,622 @@
+//! Communities over ActivityPub, as FEP-1b12 and Lemmy do them. A community is a `Group`;
+//! joining is `Follow` (accepted at once when public, after a moderator's approval when
+//! private). Members send `Create` of a `Page` (thread) or `Note` (comment) to the group, which
+//! checks its rules and relays the activity unchanged as `Announce(activity)` to its members —
+//! a new thread also as `Announce(Page)`, since Mastodon ignores announced activities.
+//! Receivers accept an announced object hosted elsewhere only after fetching it from its
+//! origin.
+
+use std::collections::BTreeSet;
+
+use kogi_core::accounts::Actor;
+use kogi_core::communities::{store, Community, RemoteCommunity, Role, Visibility};
+use kogi_core::posts::{self, NewPost, Post, Visibility as PostVisibility};
+use kogi_core::{Error, Result};
+use serde_json::{json, Value};
+
+use crate::activities::{new_id, object_id};
+use crate::actors::{first_url, host_of, local_actor_json};
+use crate::delivery::Federation;
+use crate::inbox::{Accepted, InboxError};
+use crate::notes::{compose_html, scan};
+use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
+
+/// The actor document of a local community.
+pub fn group_json(c: &Community, base: &str) -> Value {
+    let mut doc = local_actor_json(&c.actor, base, 0, 0);
+    doc["type"] = json!("Group");
+    doc["attributedTo"] = json!(c.row.moderators_url);
+    doc["moderators"] = json!(c.row.moderators_url);
+    doc["featured"] = json!(c.row.featured_url);
+    doc["postingRestrictedToMods"] = json!(false);
+    doc["kogi:kind"] = json!(c.row.kind);
+    doc["kogi:visibility"] = json!(c.row.visibility);
+    if let Some(b) = &c.row.banner_path {
+        doc["image"] =
+            json!({"type": "Image", "mediaType": "image/webp", "url": format!("{base}/media/{b}")});
+    }
+    doc
+}
+
+/// What a remote `Group` document says beyond the actor (Kogi's and Lemmy's terms).
+pub fn parse_group_terms(doc: &Value) -> RemoteCommunity {
+    let moderators = doc
+        .get("moderators")
+        .or_else(|| doc.get("attributedTo"))
+        .and_then(first_url);
+    RemoteCommunity {
+        kind: doc
+            .get("kogi:kind")
+            .and_then(Value::as_str)
+            .unwrap_or("community")
+            .to_string(),
+        visibility: doc
+            .get("kogi:visibility")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if doc
+                    .get("manuallyApprovesFollowers")
+                    .and_then(Value::as_bool)
+                    == Some(true)
+                {
+                    "private".into()
+                } else {
+                    "public".into()
+                }
+            }),
+        banner_url: doc.get("image").and_then(first_url),
+        moderators_url: moderators,
+        featured_url: doc.get("featured").and_then(first_url),
+    }
+}
+
+fn addresses(obj: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for key in ["to", "cc", "audience"] {
+        match obj.get(key) {
+            Some(Value::String(s)) => {
+                out.insert(s.clone());
+            }
+            Some(Value::Array(a)) => out.extend(a.iter().filter_map(first_url)),
+            Some(o @ Value::Object(_)) => out.extend(first_url(o)),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Federation {
+    /// The local community an incoming object is for: named in `to`, `cc` or `audience`, or
+    /// answering a post of a local community (Mastodon replies often leave the group out).
+    pub async fn local_community_for(
+        &self,
+        obj: &Value,
+    ) -> Result<Option<(Community, Option<Post>)>> {
+        let parent = match obj.get("inReplyTo").and_then(first_url) {
+            Some(id) => posts::find_by_ap_id(&self.core, &id).await?,
+            None => None,
+        };
+        for addr in addresses(obj) {
+            if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, &addr).await? {
+                if a.local && a.kind == "community" {
+                    if let Some(c) = store::find_by_actor(&self.core, a.id).await? {
+                        return Ok(Some((c, parent)));
+                    }
+                }
+            }
+        }
+        if let Some(p) = &parent {
+            if let Some(link) = store::post_link(&self.core, p.id).await? {
+                if let Some(c) = store::find(&self.core, link.community_id).await? {
+                    if c.row.local {
+                        return Ok(Some((c, parent)));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// May `author` post in `c`? Banned people never; private and invite-only communities
+    /// only take posts from members; locked threads take no comments.
+    pub async fn may_post(
+        &self,
+        c: &Community,
+        author: &Actor,
+        parent: Option<&Post>,
+    ) -> Result<()> {
+        if c.is_deleted() {
+            return Err(Error::NotFound);
+        }
+        if store::is_banned(&self.core, c, author.id).await? {
+            return Err(Error::Forbidden("banned"));
+        }
+        if !c.is_public() && store::role_of(&self.core, c, author.id).await?.is_none() {
+            return Err(Error::Forbidden("members_only"));
+        }
+        if let Some(p) = parent {
+            let thread = self.thread_of(p).await?;
+            if let Some(t) = thread {
+                if let Some(link) = store::post_link(&self.core, t.id).await? {
+                    if link.locked {
+                        return Err(Error::Forbidden("thread_locked"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The thread a post belongs to (itself when it is one).
+    pub async fn thread_of(&self, p: &Post) -> Result<Option<Post>> {
+        match store::post_link(&self.core, p.id).await? {
+            Some(l) if l.kind == "thread" => Ok(Some(p.clone())),
+            Some(l) => match l.thread_post_id {
+                Some(t) => posts::find(&self.core, t).await,
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Links a stored post to a community as a thread (a `Page`, `Article` or `Question`
+    /// without `inReplyTo`) or a comment.
+    async fn link(
+        &self,
+        c: &Community,
+        post: &Post,
+        obj: &Value,
+        parent: Option<&Post>,
+    ) -> Result<()> {
+        if let Some(parent) = parent {
+            let thread = self
+                .thread_of(parent)
+                .await?
+                .unwrap_or_else(|| parent.clone());
+            store::link_post(&self.core, c.id(), post.id, "comment", "", Some(thread.id)).await
+        } else {
+            let title = obj.get("name").and_then(Value::as_str).unwrap_or("");
+            store::link_post(&self.core, c.id(), post.id, "thread", title, None).await
+        }
+    }
+
+    /// The group relays an activity to its members: `Announce(activity)`, and for a new
+    /// thread also `Announce(object)` for servers that ignore announced activities.
+    pub async fn relay(
+        &self,
+        c: &Community,
+        activity: &Value,
+        new_thread: Option<&Value>,
+    ) -> Result<()> {
+        let base = self.core.config.public_url.clone();
+        let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
+        let to = if c.is_public() {
+            json!([PUBLIC])
+        } else {
+            json!([])
+        };
+        let mut inner = activity.clone();
+        if let Some(o) = inner.as_object_mut() {
+            o.remove("@context");
+        }
+        let announce = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&base, "announce"),
+            "type": "Announce",
+            "actor": c.actor.ap_id,
+            "to": to,
+            "cc": [c.actor.followers_url],
+            "audience": c.actor.ap_id,
+            "object": inner,
+        });
+        self.enqueue(&announce, c.actor.id, &inboxes).await?;
+        if let Some(obj) = new_thread {
+            let announce = json!({
+                "@context": AS_CONTEXT,
+                "id": new_id(&base, "announce"),
+                "type": "Announce",
+                "actor": c.actor.ap_id,
+                "to": to,
+                "cc": [c.actor.followers_url],
+                "audience": c.actor.ap_id,
+                "object": obj.get("id").cloned().unwrap_or(Value::Null),
+            });
+            self.enqueue(&announce, c.actor.id, &inboxes).await?;
+        }
+        Ok(())
+    }
+
+    /// A `Create` addressed to a local community: checked against its rules, stored, linked
+    /// and relayed. `Ok(None)` when the object is not for a local community.
+    pub async fn on_create_in_community(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        obj: &Value,
+    ) -> std::result::Result<Option<Accepted>, InboxError> {
+        let Some((c, parent)) = self.local_community_for(obj).await? else {
+            return Ok(None);
+        };
+        match self.may_post(&c, sender, parent.as_ref()).await {
+            Ok(()) => {}
+            Err(Error::Forbidden(why)) => {
+                if why == "thread_locked" {
+                    let reject = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "reject"), "type": "Reject", "actor": c.actor.ap_id, "to": [sender.ap_id], "object": doc.get("id").cloned().unwrap_or(Value::Null)});
+                    self.enqueue(&reject, c.actor.id, std::slice::from_ref(&sender.inbox_url))
+                        .await?;
+                }
+                return Err(InboxError::Refused(why.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let Some(post) = self.store_object(sender, obj).await? else {
+            return Ok(Some(Accepted::Ignored(
+                "unsupported object for a community".into(),
+            )));
+        };
+        let new_thread = parent.is_none() && store::post_link(&self.core, post.id).await?.is_none();
+        self.link(&c, &post, obj, parent.as_ref()).await?;
+        self.relay(&c, doc, new_thread.then_some(obj)).await?;
+        Ok(Some(Accepted::Applied(
+            "Create in a community, relayed".into(),
+        )))
+    }
+
+    /// An `Announce` of an activity from a group: the group relays its members' posts.
+    /// Only groups relay; an announced object hosted elsewhere than the group is fetched from
+    /// its origin before it is stored.
+    pub async fn on_group_announce(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> std::result::Result<Accepted, InboxError> {
+        if sender.kind != "community" {
+            return Err(InboxError::Unauthorized(
+                "only a group relays activities".into(),
+            ));
+        }
+        let Some(c) = store::find_by_actor(&self.core, sender.id).await? else {
+            return Ok(Accepted::Ignored("Announce from an unknown group".into()));
+        };
+        let inner = doc.get("object").cloned().unwrap_or(Value::Null);
+        let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "Create" | "Update" => {
+                let Some(obj_id) = object_id(&inner) else {
+                    return Err(InboxError::Malformed(
+                        "announced activity without object".into(),
+                    ));
+                };
+                let embedded = inner.get("object").filter(|o| o.is_object()).cloned();
+                let mut origin_doc: Option<Value> = None;
+                let post = match embedded.clone() {
+                    // The group's own host is authoritative for what it hosts.
+                    Some(obj) if host_of(&obj_id).as_deref() == Some(sender.host.as_str()) => {
+                        let Some(author_id) = obj.get("attributedTo").and_then(first_url) else {
+                            return Err(InboxError::Malformed(
+                                "object without attributedTo".into(),
+                            ));
+                        };
+                        if host_of(&author_id).as_deref() != Some(sender.host.as_str()) {
+                            return Err(InboxError::Unauthorized(
+                                "the object's author is not on its host".into(),
+                            ));
+                        }
+                        let author = self
+                            .actor(&author_id)
+                            .await
+                            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                        self.store_object(&author, &obj).await?
+                    }
+                    // Hosted elsewhere: fetched from its origin, whatever the group embedded.
+                    _ => {
+                        let fresh = match self.fetch_json(&obj_id).await {
+                            Ok(d) => d,
+                            Err(e) if e.is_network() => {
+                                return Err(InboxError::KeyUnavailable(e.to_string()))
+                            }
+                            Err(_) => {
+                                return Ok(Accepted::Ignored(
+                                    "announced object not found at its origin".into(),
+                                ))
+                            }
+                        };
+                        let Some(author_id) = fresh.get("attributedTo").and_then(first_url) else {
+                            return Ok(Accepted::Ignored("announced object without author".into()));
+                        };
+                        let author = self
+                            .actor(&author_id)
+                            .await
+                            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                        let stored = self.store_object(&author, &fresh).await?;
+                        origin_doc = Some(fresh);
+                        stored
+                    }
+                };
+                let Some(post) = post else {
+                    return Ok(Accepted::Ignored(
+                        "announced object could not be verified at its origin".into(),
+                    ));
+                };
+                let stored = posts::find(&self.core, post.id).await?.unwrap_or(post);
+                let doc_for_link = origin_doc.or(embedded).unwrap_or(Value::Null);
+                let parent = match &stored.in_reply_to_ap_id {
+                    Some(id) => posts::find_by_ap_id(&self.core, id).await?,
+                    None => None,
+                };
+                if store::post_link(&self.core, stored.id).await?.is_none() {
+                    self.link(&c, &stored, &doc_for_link, parent.as_ref())
+                        .await?;
+                }
+                Ok(Accepted::Applied(format!("Announce({kind}) from a group")))
+            }
+            "Delete" => {
+                // A group removing a post from itself: authoritative for its own content.
+                let Some(target) = object_id(&inner) else {
+                    return Err(InboxError::Malformed("Delete without object".into()));
+                };
+                let Some(p) = posts::find_by_ap_id(&self.core, &target).await? else {
+                    return Ok(Accepted::Ignored("Delete of an unknown post".into()));
+                };
+                match store::post_link(&self.core, p.id).await? {
+                    Some(l) if l.community_id == c.id() => {
+                        posts::mark_deleted(&self.core, p.id).await?;
+                        Ok(Accepted::Applied("Announce(Delete) from a group".into()))
+                    }
+                    _ => Err(InboxError::Unauthorized(
+                        "a group can only remove its own posts".into(),
+                    )),
+                }
+            }
+            // Likes and their undoing: the origin counts; counts refresh from it on view.
+            other => Ok(Accepted::Ignored(format!("Announce({other}) from a group"))),
+        }
+    }
+
+    /// A local person posts a thread (`in_reply_to` None) or a comment in a community, here
+    /// or on another server.
+    pub async fn post_in_community(
+        &self,
+        author: &Actor,
+        c: &Community,
+        title: Option<&str>,
+        text: &str,
+        in_reply_to: Option<&Post>,
+    ) -> Result<Post> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::invalid("content", "required"));
+        }
+        if text.chars().count() > crate::posting::MAX_CHARS {
+            return Err(Error::invalid("content", "field_too_long"));
+        }
+        let title = match (in_reply_to, title.map(str::trim)) {
+            (None, Some(t)) if !t.is_empty() => Some(kogi_core::portfolios::rules::required_text(
+                "title", t, 300,
+            )?),
+            (None, _) => return Err(Error::invalid("title", "required")),
+            (Some(_), _) => None,
+        };
+        if c.row.local {
+            self.may_post(c, author, in_reply_to).await?;
+        } else if store::is_banned(&self.core, c, author.id).await? {
+            return Err(Error::Forbidden("banned"));
+        }
+        let base = self.core.config.public_url.clone();
+        let token = new_id(&base, "x")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let ap_id = format!("{base}/posts/{token}");
+        let (_, tags) = scan(text);
+        let html = compose_html(text, &[], &base);
+        let visibility = if c.is_public() {
+            PostVisibility::Public
+        } else {
+            PostVisibility::Followers
+        };
+        let new = NewPost {
+            ap_id: ap_id.clone(),
+            author_id: author.id,
+            local: true,
+            kind: if title.is_some() {
+                "Page".into()
+            } else {
+                "Note".into()
+            },
+            content_html: html.clone(),
+            source_text: Some(text.to_string()),
+            summary: None,
+            sensitive: false,
+            language: None,
+            visibility,
+            in_reply_to_ap_id: in_reply_to.map(|p| p.ap_id.clone()),
+            url: Some(ap_id.clone()),
+            attachments: vec![],
+            tags: tags.clone(),
+            poll: None,
+            published_at: kogi_core::now(),
+            edited_at: None,
+            like_count: 0,
+            announce_count: 0,
+            recipients: vec![(c.actor.id, false)],
+        };
+        let (post, _) = posts::upsert(&self.core, new).await?;
+        let to = if c.is_public() {
+            json!([c.actor.ap_id, PUBLIC])
+        } else {
+            json!([c.actor.ap_id])
+        };
+        let mut obj = json!({
+            "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
+            "id": ap_id,
+            "type": if title.is_some() { "Page" } else { "Note" },
+            "attributedTo": author.ap_id,
+            "content": html,
+            "mediaType": "text/html",
+            "source": {"content": text, "mediaType": "text/markdown"},
+            "url": ap_id,
+            "published": post.published_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "to": to,
+            "cc": [],
+            "audience": c.actor.ap_id,
+            "tag": tags.iter().map(|t| json!({"type": "Hashtag", "name": format!("#{t}"), "href": format!("{base}/tags/{}", t.to_lowercase())})).collect::<Vec<_>>(),
+        });
+        if let Some(t) = &title {
+            obj["name"] = json!(t);
+        }
+        if let Some(p) = in_reply_to {
+            obj["inReplyTo"] = json!(p.ap_id);
+        }
+        let create = json!({
+            "@context": AS_CONTEXT,
+            "id": format!("{ap_id}/activity"),
+            "type": "Create",
+            "actor": author.ap_id,
+            "to": obj["to"].clone(),
+            "cc": [],
+            "audience": c.actor.ap_id,
+            "object": obj.clone(),
+        });
+        self.link(c, &post, &obj, in_reply_to).await?;
+        if c.row.local {
+            self.relay(c, &create, in_reply_to.is_none().then_some(&obj))
+                .await?;
+        } else {
+            let mut inboxes = vec![c.actor.inbox_url.clone()];
+            if let Some(p) = in_reply_to {
+                if let Some(a) = kogi_core::actors::find_by_id(&self.core, p.author_id).await? {
+                    if !a.local {
+                        inboxes.push(a.inbox_url);
+                    }
+                }
+            }
+            inboxes.sort();
+            inboxes.dedup();
+            self.enqueue(&create, author.id, &inboxes).await?;
+        }
+        Ok(post)
+    }
+
+    /// A like of a community post: the origin counts it (as for any post); the group hears
+    /// of it too, and a local group relays it.
+    pub async fn after_react_in_community(&self, activity: &Value, post: &Post) -> Result<()> {
+        let Some(link) = store::post_link(&self.core, post.id).await? else {
+            return Ok(());
+        };
+        let Some(c) = store::find(&self.core, link.community_id).await? else {
+            return Ok(());
+        };
+        if c.row.local {
+            self.relay(&c, activity, None).await
+        } else {
+            self.enqueue(
+                activity,
+                kogi_core::actors::find_by_ap_id(
+                    &self.core,
+                    activity["actor"].as_str().unwrap_or(""),
+                )
+                .await?
+                .map(|a| a.id)
+                .unwrap_or(0),
+                std::slice::from_ref(&c.actor.inbox_url),
+            )
+            .await
+            .map(|_| ())
+        }
+    }
+
+    /// A moderator removes a thread or comment: deleted here, and the group announces the
+    /// `Delete` to its members.
+    pub async fn remove_from_community(
+        &self,
+        moderator: &Actor,
+        c: &Community,
+        post: &Post,
+    ) -> Result<()> {
+        if !c.row.local {
+            return Err(Error::Forbidden("not_moderator"));
+        }
+        let role = store::role_of(&self.core, c, moderator.id).await?;
+        if !role.is_some_and(Role::moderates) {
+            return Err(Error::Forbidden("not_moderator"));
+        }
+        match store::post_link(&self.core, post.id).await? {
+            Some(l) if l.community_id == c.id() => {}
+            _ => return Err(Error::NotFound),
+        }
+        posts::mark_deleted(&self.core, post.id).await?;
+        let delete = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, "delete"),
+            "type": "Delete",
+            "actor": c.actor.ap_id,
+            "to": [PUBLIC],
+            "audience": c.actor.ap_id,
+            "object": post.ap_id,
+        });
+        self.relay(c, &delete, None).await
+    }
+
+    /// Relays a received activity about a post of a local community (a like, a deletion by
+    /// its author) to the community's members.
+    pub async fn relay_if_in_local_community(&self, post_id: i64, activity: &Value) -> Result<()> {
+        if let Some(link) = store::post_link(&self.core, post_id).await? {
+            if let Some(c) = store::find(&self.core, link.community_id).await? {
+                if c.row.local {
+                    self.relay(&c, activity, None).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A remote post with its like and boost counts refreshed from its origin (which is
+    /// authoritative); the post as stored when the origin does not answer.
+    pub async fn refresh_counts(&self, p: &Post) -> Post {
+        if p.local {
+            return p.clone();
+        }
+        let Ok(doc) = self.fetch_json(&p.ap_id).await else {
+            return p.clone();
+        };
+        let total = |k: &str| {
+            doc.get(k)
+                .and_then(|c| c.get("totalItems"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                .clamp(0, i32::MAX as i64) as i32
+        };
+        if posts::set_counts(&self.core, p.id, total("likes"), total("shares"))
+            .await
+            .is_err()
+        {
+            return p.clone();
+        }
+        posts::find(&self.core, p.id)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| p.clone())
+    }
+
+    /// Joins a community (a `Follow` of the group); refused when banned.
+    pub async fn join(
+        &self,
+        person: &Actor,
+        c: &Community,
+    ) -> Result<crate::activities::FollowState> {
+        if store::is_banned(&self.core, c, person.id).await? {
+            return Err(Error::Forbidden("banned"));
+        }
+        if c.row.local
+            && c.visibility() == Visibility::Invite
+            && store::role_of(&self.core, c, person.id).await?.is_none()
+        {
+            return Err(Error::Forbidden("invite_only"));
+        }
+        self.follow(person, &c.actor).await
+    }
+}

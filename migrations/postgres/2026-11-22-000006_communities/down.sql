@@ -1,0 +1,4 @@
+DROP TABLE community_posts;
+DROP TABLE community_bans;
+DROP TABLE community_roles;
+DROP TABLE communities;
