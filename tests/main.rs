@@ -8,6 +8,7 @@ mod accounts;
 mod bad_input;
 mod bench;
 mod browser;
+mod communities;
 mod federation;
 mod interop;
 mod ops;

@@ -1,0 +1,576 @@
+//! Communities end to end: a community on A with members from B and C, threads and comments
+//! relayed by the group, likes counted at the origin, a bovine peer as a member, private
+//! communities, moderation, and forged or refused activities.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::harness::{eventually, tool, wait_quiet, Instance};
+use crate::interop::BovinePeer;
+
+async fn api(
+    i: &Instance,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new().request(method, i.u(&format!("/api/kogi/v1{path}")));
+    if !token.is_empty() {
+        r = r.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn ok(i: &Instance, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+    let (s, v) = api(i, token, method.clone(), path, body).await;
+    assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
+    v
+}
+
+fn thread_id(v: &Value, title: &str) -> Option<i64> {
+    v.as_array()?.iter().find(|t| t["title"] == title)?["id"].as_i64()
+}
+
+#[tokio::test]
+async fn a_community_relays_threads_comments_and_likes_between_three_instances() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let c = Instance::start().await;
+    let alice = a.user("alice").await;
+    let bea = b.user("bea").await;
+    let cal = c.user("cal").await;
+    let g = ok(&a, &alice, Method::POST, "/communities", Some(json!({"handle": "garden", "name": "Garden club", "description": "Plants.", "kind": "community"}))).await;
+    assert_eq!(g["my_role"], "owner");
+    let gref = format!("garden@localhost:{}", a.port);
+
+    // The group as ActivityPub: a Group with a moderators collection.
+    let doc: Value = reqwest::Client::new()
+        .get(a.u("/communities/garden"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["type"], "Group");
+    assert_eq!(doc["attributedTo"], a.u("/communities/garden/moderators"));
+    let mods: Value = reqwest::Client::new()
+        .get(a.u("/communities/garden/moderators"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(mods.to_string().contains(&a.u("/users/alice")));
+
+    // B and C join (Follow → Accept).
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        let r = ok(
+            i,
+            t,
+            Method::POST,
+            &format!("/communities/{gref}/join"),
+            None,
+        )
+        .await;
+        assert_eq!(r["state"], "pending");
+    }
+    wait_quiet(&[&a, &b, &c]).await;
+    let view = ok(&a, &alice, Method::GET, "/communities/garden", None).await;
+    assert_eq!(view["members"], 3, "{view}");
+    assert_eq!(
+        ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
+        "member"
+    );
+
+    // A thread by C appears on A and B.
+    let t = ok(
+        &c,
+        &cal,
+        Method::POST,
+        &format!("/communities/{gref}/threads"),
+        Some(json!({"title": "Tomatoes in November?", "content": "Anyone still harvesting?"})),
+    )
+    .await;
+    let uri = t["uri"].as_str().unwrap().to_string();
+    assert!(uri.starts_with(&c.u("/posts/")));
+    wait_quiet(&[&a, &b, &c]).await;
+    let on_a = ok(&a, &alice, Method::GET, "/communities/garden/threads", None).await;
+    let a_tid = thread_id(&on_a, "Tomatoes in November?").expect("thread on A");
+    eventually("the thread reaches B through the group", || async {
+        thread_id(
+            &ok(
+                &b,
+                &bea,
+                Method::GET,
+                &format!("/communities/{gref}/threads"),
+                None,
+            )
+            .await,
+            "Tomatoes in November?",
+        )
+        .is_some()
+    })
+    .await;
+    let b_tid = thread_id(
+        &ok(
+            &b,
+            &bea,
+            Method::GET,
+            &format!("/communities/{gref}/threads"),
+            None,
+        )
+        .await,
+        "Tomatoes in November?",
+    )
+    .unwrap();
+    assert_eq!(
+        b.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{uri}'"
+        )),
+        1
+    );
+    // A's community page shows it.
+    let html = reqwest::get(a.u("/communities/garden"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Tomatoes in November?"));
+
+    // A comment by B reaches C (directly and through the group).
+    let cm = ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads/{b_tid}/comments"),
+        Some(json!({"content": "Mine are still green."})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    let cm_uri = cm["uri"].as_str().unwrap();
+    eventually("C has B's comment", || async {
+        c.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{cm_uri}'"
+        )) == 1
+    })
+    .await;
+    let on_a = ok(
+        &a,
+        &alice,
+        Method::GET,
+        &format!("/communities/garden/threads/{a_tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(on_a["comments"][0]["uri"], cm_uri, "{on_a}");
+
+    // A like from A is counted at the origin (C) and shown everywhere after a refresh.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        &format!("/posts/{a_tid}/like"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    let c_tid = c.sql_count(&format!("SELECT id AS n FROM posts WHERE ap_id = '{uri}'"));
+    eventually("C counted the like", || async {
+        c.sql_count(&format!(
+            "SELECT CAST(like_count AS BIGINT) AS n FROM posts WHERE id = {c_tid}"
+        )) == 1
+    })
+    .await;
+    let on_b = ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!("/communities/{gref}/threads/{b_tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(on_b["thread"]["like_count"], 1, "{on_b}");
+    let on_a = ok(
+        &a,
+        &alice,
+        Method::GET,
+        &format!("/communities/garden/threads/{a_tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(on_a["thread"]["like_count"], 1);
+
+    // A moderator removes the remote member's thread: the deletion reaches B.
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::DELETE,
+        &format!("/communities/garden/posts/{a_tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("B removed the thread", || async {
+        b.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{uri}' AND deleted_at IS NOT NULL"
+        )) == 1
+    })
+    .await;
+    assert!(thread_id(
+        &ok(
+            &b,
+            &bea,
+            Method::GET,
+            &format!("/communities/{gref}/threads"),
+            None
+        )
+        .await,
+        "Tomatoes in November?"
+    )
+    .is_none());
+
+    // A locked thread refuses a comment from B (A answers 403 and nothing is stored); a
+    // local comment gets a clear error.
+    let t2 = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/garden/threads",
+        Some(json!({"title": "Rules", "content": "Be kind."})),
+    )
+    .await;
+    let a_t2 = t2["id"].as_i64().unwrap();
+    wait_quiet(&[&a, &b, &c]).await;
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!("/communities/garden/threads/{a_t2}/lock"),
+        Some(json!({"locked": true})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (s, v) = api(
+        &a,
+        &alice,
+        Method::POST,
+        &format!("/communities/garden/threads/{a_t2}/comments"),
+        Some(json!({"content": "no"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["type"].as_str().unwrap()),
+        (403, "urn:kogi:problem:thread_locked")
+    );
+    let b_t2 = thread_id(
+        &ok(
+            &b,
+            &bea,
+            Method::GET,
+            &format!("/communities/{gref}/threads"),
+            None,
+        )
+        .await,
+        "Rules",
+    )
+    .unwrap();
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads/{b_t2}/comments"),
+        Some(json!({"content": "But why?"})),
+    )
+    .await;
+    wait_quiet(&[&b]).await;
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%But why?%'"),
+        0
+    );
+    assert_eq!(b.sql_count("SELECT CAST(last_status AS BIGINT) AS n FROM deliveries WHERE activity_json LIKE '%But why?%' AND state = 'failed'"), 403);
+
+    // A banned member cannot post or join again.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/garden/bans",
+        Some(json!({"person": format!("bea@localhost:{}", b.port), "reason": "spam"})),
+    )
+    .await;
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads"),
+        Some(json!({"title": "Buy seeds", "content": "cheap"})),
+    )
+    .await;
+    wait_quiet(&[&b]).await;
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%cheap%'"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn private_communities_admit_after_approval_and_refuse_outsiders() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let alice = a.user("alice").await;
+    let olly = a.user("olly").await;
+    let bea = b.user("bea").await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities",
+        Some(json!({"handle": "board", "name": "Board", "visibility": "private", "kind": "team"})),
+    )
+    .await;
+    let t = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/board/threads",
+        Some(json!({"title": "Budget", "content": "Numbers inside."})),
+    )
+    .await;
+    let tid = t["id"].as_i64().unwrap();
+    let gref = format!("board@localhost:{}", a.port);
+
+    // Outsiders: HTML, API and ActivityPub refuse.
+    assert_eq!(
+        a.client()
+            .get(a.u(&format!("/communities/board/threads/{tid}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let (s, _) = api(&a, &olly, Method::GET, "/communities/board/threads", None).await;
+    assert_eq!(s, 403);
+    let (s, _) = api(
+        &a,
+        "",
+        Method::GET,
+        &format!("/communities/board/threads/{tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+    let ap = reqwest::Client::new()
+        .get(t["uri"].as_str().unwrap())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ap.status(), 404);
+    let html = reqwest::get(a.u("/communities/board"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Budget"));
+
+    // A join request from B stays pending until approved.
+    let r = ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    assert_eq!(r["state"], "pending");
+    wait_quiet(&[&a, &b]).await;
+    let reqs = ok(&a, &alice, Method::GET, "/communities/board/requests", None).await;
+    assert_eq!(reqs[0]["handle"], format!("bea@localhost:{}", b.port));
+    assert_eq!(
+        ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
+        "pending"
+    );
+    let (s, _) = api(
+        &a,
+        &olly,
+        Method::POST,
+        "/communities/board/requests/answer",
+        Some(json!({"person": format!("bea@localhost:{}", b.port), "approve": true})),
+    )
+    .await;
+    assert_eq!(s, 403, "only moderators answer");
+    let r = ok(&a, &olly, Method::POST, "/communities/board/join", None).await;
+    assert_eq!(r["state"], "pending");
+    let (s, _) = api(&a, &olly, Method::GET, "/communities/board/threads", None).await;
+    assert_eq!(s, 403, "pending is not a member");
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/board/requests/answer",
+        Some(json!({"person": "olly", "approve": true})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let threads = ok(&a, &olly, Method::GET, "/communities/board/threads", None).await;
+    assert_eq!(thread_id(&threads, "Budget"), Some(tid));
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/board/requests/answer",
+        Some(json!({"person": format!("bea@localhost:{}", b.port), "approve": true})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    wait_quiet(&[&a, &b]).await;
+    assert_eq!(
+        ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
+        "member"
+    );
+}
+
+#[tokio::test]
+async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activities_change_nothing() {
+    let Some(python) = tool("KOGI_TEST_PYTHON") else {
+        return;
+    };
+    let a = Instance::start().await;
+    let alice = a.user("alice").await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities",
+        Some(json!({"handle": "garden", "name": "Garden club"})),
+    )
+    .await;
+    let group = a.u("/communities/garden");
+    let peer = BovinePeer::start(&python).await;
+    let gref = format!("garden@localhost:{}", a.port);
+    let r = peer
+        .control("/control/follow", json!({"target": gref}))
+        .await;
+    assert_eq!(r["status"], 202, "{r}");
+    eventually("bovine is accepted", || async {
+        peer.received("Accept").is_some()
+    })
+    .await;
+
+    // A new thread: bovine receives Announce of the Page itself and Announce(Create(Page)).
+    let t = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/garden/threads",
+        Some(json!({"title": "Welcome", "content": "Say hello."})),
+    )
+    .await;
+    let uri = t["uri"].as_str().unwrap().to_string();
+    wait_quiet(&[&a]).await;
+    let announces: Vec<Value> = peer
+        .inbox()
+        .into_iter()
+        .filter(|r| r["activity"]["type"] == "Announce")
+        .collect();
+    assert!(
+        announces
+            .iter()
+            .all(|r| r["verified"] == true && r["activity"]["actor"] == group),
+        "{announces:?}"
+    );
+    assert!(
+        announces.iter().any(|r| r["activity"]["object"] == uri),
+        "Announce(Page) by id: {announces:?}"
+    );
+    assert!(
+        announces
+            .iter()
+            .any(|r| r["activity"]["object"]["type"] == "Create"
+                && r["activity"]["object"]["object"]["type"] == "Page"),
+        "{announces:?}"
+    );
+    let page: Value = reqwest::Client::new()
+        .get(&uri)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["type"], "Page");
+    assert_eq!(page["name"], "Welcome");
+    assert_eq!(page["audience"], group);
+
+    // bovine replies: stored on A as a comment of the thread and relayed.
+    let reply_id = peer.u("/objects/reply-1");
+    let r = peer.control("/control/send", json!({"target": gref, "activity": {
+        "type": "Create", "to": [group, "https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": reply_id, "type": "Note", "attributedTo": peer.actor(), "content": "<p>Moo, hello</p>",
+            "inReplyTo": uri, "to": [group, "https://www.w3.org/ns/activitystreams#Public"], "published": "2026-11-22T10:00:00Z"}}})).await;
+    assert_eq!(r["status"], 202, "{r}");
+    let tid = t["id"].as_i64().unwrap();
+    let th = ok(
+        &a,
+        &alice,
+        Method::GET,
+        &format!("/communities/garden/threads/{tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(th["comments"][0]["uri"], reply_id, "{th}");
+
+    // A forged Announce (from a person, not the group) is refused and stores nothing.
+    let r = peer.control("/control/send", json!({"target": gref, "activity": {
+        "type": "Announce", "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"type": "Create", "id": peer.u("/activities/x"), "actor": peer.actor(),
+            "object": {"id": peer.u("/objects/forged"), "type": "Page", "name": "Forged", "attributedTo": peer.actor(), "content": "x"}}}})).await;
+    assert_eq!(r["status"], 401, "{r}");
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%Forged%' OR ap_id LIKE '%forged%'"), 0);
+    // A Delete of alice's thread by someone who is not its author is refused.
+    let r = peer
+        .control(
+            "/control/send",
+            json!({"target": gref, "activity": {"type": "Delete", "object": uri}}),
+        )
+        .await;
+    assert_eq!(r["status"], 401, "{r}");
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{uri}' AND deleted_at IS NULL"
+        )),
+        1
+    );
+    // A banned peer's thread is refused (403) and not stored.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/garden/bans",
+        Some(json!({"person": peer.actor()})),
+    )
+    .await;
+    let r = peer.control("/control/send", json!({"target": gref, "activity": {
+        "type": "Create", "to": [group],
+        "object": {"id": peer.u("/objects/banned"), "type": "Page", "name": "Still here", "attributedTo": peer.actor(), "content": "x", "to": [group]}}})).await;
+    assert_eq!(r["status"], 403, "{r}");
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE ap_id LIKE '%objects/banned%'"),
+        0
+    );
+}
