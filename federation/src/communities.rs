@@ -271,13 +271,15 @@ impl Federation {
         sender: &Actor,
         doc: &Value,
     ) -> std::result::Result<Accepted, InboxError> {
-        if sender.kind != "community" {
-            return Err(InboxError::Unauthorized(
-                "only a group relays activities".into(),
+        // Only groups relay: anyone else's Announce of an activity changes nothing here.
+        let c = match sender.kind.as_str() {
+            "community" => store::find_by_actor(&self.core, sender.id).await?,
+            _ => None,
+        };
+        let Some(c) = c else {
+            return Ok(Accepted::Ignored(
+                "Announce of an activity by an actor that is not a known group".into(),
             ));
-        }
-        let Some(c) = store::find_by_actor(&self.core, sender.id).await? else {
-            return Ok(Accepted::Ignored("Announce from an unknown group".into()));
         };
         let inner = doc.get("object").cloned().unwrap_or(Value::Null);
         let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
