@@ -575,3 +575,242 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
         0
     );
 }
+
+#[tokio::test]
+async fn invites_reports_polls_and_announcements() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let alice = a.user("alice").await;
+    let ivan = a.user("ivan").await;
+    let olly = a.user("olly").await;
+    let bea = b.user("bea").await;
+    ok(&a, &alice, Method::POST, "/communities", Some(json!({"handle": "cohort", "name": "Cohort 7", "kind": "cohort", "visibility": "invite"}))).await;
+    let gref = format!("cohort@localhost:{}", a.port);
+
+    // Invite-only: without an invitation, joining is refused.
+    let (s, v) = api(&a, &ivan, Method::POST, "/communities/cohort/join", None).await;
+    assert_eq!(
+        (s, v["type"].as_str().unwrap()),
+        (403, "urn:kogi:problem:invite_only")
+    );
+    // An invite link admits a local person, once.
+    let inv = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/cohort/invites",
+        Some(json!({})),
+    )
+    .await;
+    let secret = inv["invite"].as_str().unwrap().to_string();
+    assert!(inv["url"].as_str().unwrap().contains(&secret));
+    let r = ok(
+        &a,
+        &ivan,
+        Method::POST,
+        "/communities/cohort/join",
+        Some(json!({"invite": secret})),
+    )
+    .await;
+    assert_eq!(r["state"], "member");
+    let (s, _) = api(
+        &a,
+        &olly,
+        Method::POST,
+        "/communities/cohort/join",
+        Some(json!({"invite": secret})),
+    )
+    .await;
+    assert_eq!(s, 400, "a used link does not work twice");
+    // An Invite admits a remote person: B's person is told, and their Follow is accepted.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/cohort/invites",
+        Some(json!({"person": format!("bea@localhost:{}", b.port)})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("bea was told about the invitation", || async {
+        b.sql_count("SELECT COUNT(*) AS n FROM notifications WHERE kind = 'community_invite'") == 1
+    })
+    .await;
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    assert_eq!(
+        ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
+        "member"
+    );
+
+    // A poll: votes from A and B are counted once each (repeats change nothing); the results
+    // are shown on B after a refresh.
+    let t = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/cohort/threads",
+        Some(json!({"title": "Demo day?", "content": "Pick one.", "poll": ["Friday", "Monday"]})),
+    )
+    .await;
+    let tid = t["id"].as_i64().unwrap();
+    assert_eq!(
+        t["poll"],
+        json!([{"name": "Friday", "votes": 0}, {"name": "Monday", "votes": 0}])
+    );
+    wait_quiet(&[&a, &b]).await;
+    let b_threads = ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!("/communities/{gref}/threads"),
+        None,
+    )
+    .await;
+    let b_tid = thread_id(&b_threads, "Demo day?").expect("the poll reached B");
+    for _ in 0..2 {
+        let (s, _) = api(
+            &a,
+            &ivan,
+            Method::POST,
+            &format!("/communities/cohort/threads/{tid}/vote"),
+            Some(json!({"choices": ["Friday"]})),
+        )
+        .await;
+        assert_eq!(s, 204);
+    }
+    let (s, _) = api(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads/{b_tid}/vote"),
+        Some(json!({"choices": ["Monday"]})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (s, v) = api(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads/{b_tid}/vote"),
+        Some(json!({"choices": ["Monday"]})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["type"].as_str().unwrap()),
+        (422, "urn:kogi:problem:already_voted")
+    );
+    wait_quiet(&[&a, &b]).await;
+    let th = ok(
+        &a,
+        &alice,
+        Method::GET,
+        &format!("/communities/cohort/threads/{tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        th["thread"]["poll"],
+        json!([{"name": "Friday", "votes": 1}, {"name": "Monday", "votes": 1}]),
+        "{th}"
+    );
+    // The vote went to the poll's author only, and was neither stored as a comment nor relayed.
+    assert_eq!(th["comments"], json!([]));
+    assert_eq!(
+        b.sql_count(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE activity_json LIKE '%\"name\":\"Monday\"%'"
+        ),
+        1
+    );
+    let th = ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!("/communities/{gref}/threads/{b_tid}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        th["thread"]["poll"],
+        json!([{"name": "Friday", "votes": 1}, {"name": "Monday", "votes": 1}]),
+        "{th}"
+    );
+
+    // Reports from a local and a remote member reach the moderation queue; others cannot read it.
+    ok(
+        &a,
+        &ivan,
+        Method::POST,
+        "/communities/cohort/reports",
+        Some(json!({"post": tid, "reason": "off topic"})),
+    )
+    .await;
+    let (s, _) = api(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/reports"),
+        Some(json!({"post": b_tid, "reason": "spam from afar"})),
+    )
+    .await;
+    assert_eq!(s, 202);
+    wait_quiet(&[&a, &b]).await;
+    let q = ok(&a, &alice, Method::GET, "/communities/cohort/reports", None).await;
+    let reasons: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"off topic") && reasons.contains(&"spam from afar"),
+        "{q}"
+    );
+    assert!(q.as_array().unwrap().iter().all(|r| r["post_id"] == tid));
+    let (s, _) = api(&a, &ivan, Method::GET, "/communities/cohort/reports", None).await;
+    assert_eq!(s, 403);
+
+    // An announcement: pinned and every local member notified.
+    let t2 = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/cohort/threads",
+        Some(json!({"title": "Demo day is Friday", "content": "See you there."})),
+    )
+    .await;
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!("/communities/cohort/threads/{}/pin", t2["id"]),
+        Some(json!({"pinned": true, "announce": true})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let threads = ok(&a, &ivan, Method::GET, "/communities/cohort/threads", None).await;
+    assert_eq!(threads[0]["title"], "Demo day is Friday");
+    assert_eq!(threads[0]["pinned"], true);
+    let n = ok(&a, &ivan, Method::GET, "/notifications", None).await;
+    assert!(n.to_string().contains("announcement"), "{n}");
+    let featured: Value = reqwest::Client::new()
+        .get(a.u("/communities/cohort/featured"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        featured["totalItems"], 0,
+        "an invite-only community does not list its threads"
+    );
+}

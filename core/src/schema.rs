@@ -436,6 +436,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    community_reports (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        reporter_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+        reason -> Text,
+        ap_id -> Text,
+        resolved -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_invites (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        created_by -> BigInt,
+        token_hash -> Nullable<Text>,
+        invitee_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    poll_votes (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        actor_id -> BigInt,
+        choice -> Text,
+        ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
@@ -490,4 +527,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_roles,
     community_bans,
     community_posts,
+    community_reports,
+    community_invites,
+    poll_votes,
 );

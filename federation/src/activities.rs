@@ -351,6 +351,8 @@ impl Federation {
             }
             "Create" => self.on_create(sender, doc).await,
             "Block" => self.on_block(sender, doc).await,
+            "Flag" => self.on_flag(sender, doc).await,
+            "Invite" => self.on_invite(sender, doc).await,
             "Like" => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
             "Announce" if relays_an_activity(doc) => self.on_group_announce(sender, doc).await,
             "Announce" => self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await,
@@ -419,8 +421,24 @@ impl Federation {
             return Ok(Accepted::Applied("Follow rejected (blocked)".into()));
         }
         let existing = follows::find(&self.core, sender.id, target.id).await?;
+        // An invited person joins a private or invite-only community at once.
+        let invited = match target.kind.as_str() {
+            "community" if existing.as_ref().is_none_or(|f| f.state != ACCEPTED) => {
+                match kogi_core::communities::store::find_by_actor(&self.core, target.id).await? {
+                    Some(c) => {
+                        kogi_core::communities::moderation::consume_invitation(
+                            &self.core, &c, sender.id,
+                        )
+                        .await?
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        };
         let state = match &existing {
             Some(f) if f.state == ACCEPTED => ACCEPTED,
+            _ if invited => ACCEPTED,
             _ if target.manually_approves_followers => PENDING,
             _ => ACCEPTED,
         };

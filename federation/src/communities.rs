@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use kogi_core::accounts::Actor;
-use kogi_core::communities::{store, Community, RemoteCommunity, Role, Visibility};
+use kogi_core::communities::{moderation, store, Community, RemoteCommunity, Role, Visibility};
 use kogi_core::posts::{self, NewPost, Post, Visibility as PostVisibility};
 use kogi_core::{Error, Result};
 use serde_json::{json, Value};
@@ -385,6 +385,7 @@ impl Federation {
         title: Option<&str>,
         text: &str,
         in_reply_to: Option<&Post>,
+        poll: Option<kogi_core::posts::Poll>,
     ) -> Result<Post> {
         let text = text.trim();
         if text.is_empty() {
@@ -423,7 +424,9 @@ impl Federation {
             ap_id: ap_id.clone(),
             author_id: author.id,
             local: true,
-            kind: if title.is_some() {
+            kind: if poll.is_some() {
+                "Question".into()
+            } else if title.is_some() {
                 "Page".into()
             } else {
                 "Note".into()
@@ -438,7 +441,7 @@ impl Federation {
             url: Some(ap_id.clone()),
             attachments: vec![],
             tags: tags.clone(),
-            poll: None,
+            poll: poll.clone(),
             published_at: kogi_core::now(),
             edited_at: None,
             like_count: 0,
@@ -468,6 +471,10 @@ impl Federation {
         });
         if let Some(t) = &title {
             obj["name"] = json!(t);
+        }
+        if let Some(p) = &poll {
+            obj["type"] = json!("Question");
+            obj[if p.multiple { "anyOf" } else { "oneOf" }] = json!(p.options.iter().map(|o| json!({"type": "Note", "name": o.name, "replies": {"type": "Collection", "totalItems": o.votes}})).collect::<Vec<_>>());
         }
         if let Some(p) = in_reply_to {
             obj["inReplyTo"] = json!(p.ap_id);
@@ -591,6 +598,12 @@ impl Federation {
                 .unwrap_or(0)
                 .clamp(0, i32::MAX as i64) as i32
         };
+        // A poll's results come with it.
+        if p.poll.is_some() {
+            if let Ok(Some(author)) = kogi_core::actors::find_by_id(&self.core, p.author_id).await {
+                let _ = self.store_object(&author, &doc).await;
+            }
+        }
         if posts::set_counts(&self.core, p.id, total("likes"), total("shares"))
             .await
             .is_err()
@@ -604,21 +617,273 @@ impl Federation {
             .unwrap_or_else(|| p.clone())
     }
 
-    /// Joins a community (a `Follow` of the group); refused when banned.
+    /// Joins a community (a `Follow` of the group); refused when banned. An invitation (a
+    /// link's secret, or one recorded for this person) admits at once to a private or
+    /// invite-only community here; without one, invite-only communities refuse.
     pub async fn join(
         &self,
         person: &Actor,
         c: &Community,
+        invite: Option<&str>,
     ) -> Result<crate::activities::FollowState> {
         if store::is_banned(&self.core, c, person.id).await? {
             return Err(Error::Forbidden("banned"));
         }
         if c.row.local
-            && c.visibility() == Visibility::Invite
+            && !c.is_public()
             && store::role_of(&self.core, c, person.id).await?.is_none()
         {
-            return Err(Error::Forbidden("invite_only"));
+            let by_link = match invite {
+                Some(secret) => moderation::use_invite_link(&self.core, c, secret).await?,
+                None => false,
+            };
+            if invite.is_some() && !by_link {
+                return Err(Error::invalid("invite", "token_invalid"));
+            }
+            let invited =
+                by_link || moderation::consume_invitation(&self.core, c, person.id).await?;
+            if invited {
+                let id = new_id(&self.core.config.public_url, "follow");
+                kogi_core::follows::upsert(
+                    &self.core,
+                    person.id,
+                    c.actor.id,
+                    &id,
+                    kogi_core::follows::ACCEPTED,
+                )
+                .await?;
+                return Ok(crate::activities::FollowState::Following);
+            }
+            if c.visibility() == Visibility::Invite {
+                return Err(Error::Forbidden("invite_only"));
+            }
         }
         self.follow(person, &c.actor).await
+    }
+
+    /// A report (`Flag`) about a post of a local community, or about the community itself,
+    /// lands in its moderation queue.
+    pub async fn on_flag(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> std::result::Result<Accepted, InboxError> {
+        let mut objects: Vec<String> = match doc.get("object") {
+            Some(Value::Array(a)) => a.iter().filter_map(first_url).collect(),
+            Some(v) => first_url(v).into_iter().collect(),
+            None => vec![],
+        };
+        objects.extend(addresses(doc));
+        let reason = doc
+            .get("summary")
+            .or_else(|| doc.get("content"))
+            .and_then(Value::as_str)
+            .map(crate::vocab::strip_html)
+            .unwrap_or_default();
+        let id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut community = None;
+        let mut post_id = None;
+        for o in &objects {
+            if let Some(p) = posts::find_by_ap_id(&self.core, o).await? {
+                if let Some(l) = store::post_link(&self.core, p.id).await? {
+                    community = store::find(&self.core, l.community_id).await?;
+                    post_id = Some(p.id);
+                    break;
+                }
+            }
+            if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, o).await? {
+                if a.kind == "community" && a.local {
+                    community = store::find_by_actor(&self.core, a.id).await?;
+                }
+            }
+        }
+        match community.filter(|c| c.row.local) {
+            Some(c) => {
+                let reason: String = reason.chars().take(2000).collect();
+                moderation::report(&self.core, &c, sender.id, post_id, &reason, &id).await?;
+                Ok(Accepted::Applied("Flag to a community's moderators".into()))
+            }
+            None => Ok(Accepted::Ignored(
+                "Flag of nothing in a local community".into(),
+            )),
+        }
+    }
+
+    /// A local member reports a post to the community's moderators (here, or as a `Flag` to
+    /// a remote group).
+    pub async fn report_post(
+        &self,
+        reporter: &Actor,
+        c: &Community,
+        post: &Post,
+        reason: &str,
+    ) -> Result<()> {
+        let id = new_id(&self.core.config.public_url, "flag");
+        if c.row.local {
+            moderation::report(&self.core, c, reporter.id, Some(post.id), reason, &id).await?;
+            return Ok(());
+        }
+        let flag = json!({"@context": AS_CONTEXT, "id": id, "type": "Flag", "actor": reporter.ap_id,
+            "object": [post.ap_id], "to": [c.actor.ap_id], "audience": c.actor.ap_id, "summary": reason});
+        self.enqueue(&flag, reporter.id, std::slice::from_ref(&c.actor.inbox_url))
+            .await?;
+        Ok(())
+    }
+
+    /// Invites a remote person to a local community: remembered, and sent as `Invite`; their
+    /// `Follow` is then accepted whatever the community's visibility.
+    pub async fn invite(&self, by: &Actor, c: &Community, invitee: &Actor) -> Result<()> {
+        moderation::invite_actor(&self.core, c, by, invitee.id).await?;
+        if !invitee.local {
+            let invite = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "invite"),
+                "type": "Invite", "actor": c.actor.ap_id, "object": c.actor.ap_id, "target": invitee.ap_id,
+                "to": [invitee.ap_id]});
+            self.enqueue(
+                &invite,
+                c.actor.id,
+                std::slice::from_ref(&invitee.inbox_url),
+            )
+            .await?;
+        } else {
+            posts::notify(&self.core, invitee.id, "community_invite", c.actor.id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// An `Invite` from a group to a local person: they are told (and may join).
+    pub async fn on_invite(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> std::result::Result<Accepted, InboxError> {
+        if sender.kind != "community" {
+            return Ok(Accepted::Ignored(
+                "Invite from an actor that is not a group".into(),
+            ));
+        }
+        let Some(target) = doc.get("target").and_then(first_url) else {
+            return Ok(Accepted::Ignored("Invite without target".into()));
+        };
+        match kogi_core::actors::find_by_ap_id(&self.core, &target).await? {
+            Some(a) if a.local => {
+                posts::notify(&self.core, a.id, "community_invite", sender.id, None).await?;
+                Ok(Accepted::Applied("Invite".into()))
+            }
+            _ => Ok(Accepted::Ignored("Invite of someone not here".into())),
+        }
+    }
+
+    /// A vote in a poll: `Create(Note)` with `name` (the choice) and `inReplyTo` (the poll),
+    /// as Mastodon sends it. Counted here when the poll is ours; never stored as a post nor
+    /// relayed. `Ok(None)` when the object is not a vote.
+    pub async fn on_vote(
+        &self,
+        sender: &Actor,
+        obj: &Value,
+    ) -> std::result::Result<Option<Accepted>, InboxError> {
+        let is_vote = obj.get("type").and_then(Value::as_str) == Some("Note")
+            && obj.get("name").and_then(Value::as_str).is_some()
+            && obj
+                .get("content")
+                .and_then(Value::as_str)
+                .is_none_or(|c| c.trim().is_empty());
+        if !is_vote {
+            return Ok(None);
+        }
+        let Some(parent) = obj.get("inReplyTo").and_then(first_url) else {
+            return Ok(None);
+        };
+        let Some(poll) = posts::find_by_ap_id(&self.core, &parent).await? else {
+            return Ok(Some(Accepted::Ignored("vote in an unknown poll".into())));
+        };
+        if !poll.local || poll.poll.is_none() {
+            return Ok(Some(Accepted::Ignored(
+                "vote in a poll hosted elsewhere".into(),
+            )));
+        }
+        let choice = obj.get("name").and_then(Value::as_str).unwrap_or_default();
+        let id = obj.get("id").and_then(Value::as_str).unwrap_or_default();
+        match moderation::vote(&self.core, &poll, sender.id, choice, id).await {
+            Ok(true) => {
+                self.announce_poll_results(&poll).await?;
+                Ok(Some(Accepted::Applied("vote counted".into())))
+            }
+            Ok(false) => Ok(Some(Accepted::Ignored("repeated vote".into()))),
+            Err(Error::Invalid { code, .. }) => Err(InboxError::Refused(code.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sends the poll's new counts (`Update` of the `Question`) to its community's members.
+    async fn announce_poll_results(&self, poll: &Post) -> Result<()> {
+        let Some(fresh) = posts::find(&self.core, poll.id).await? else {
+            return Ok(());
+        };
+        let Some(link) = store::post_link(&self.core, poll.id).await? else {
+            return Ok(());
+        };
+        let Some(c) = store::find(&self.core, link.community_id).await? else {
+            return Ok(());
+        };
+        let author = kogi_core::actors::find_by_id(&self.core, fresh.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let doc = self.post_document(&fresh).await?;
+        let update = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "update"),
+            "type": "Update", "actor": author.ap_id, "to": doc["to"].clone(), "object": doc});
+        if c.row.local {
+            self.relay(&c, &update, None).await?;
+        }
+        Ok(())
+    }
+
+    /// A local person votes: counted here for a local poll, else sent to the poll's author
+    /// only (never to the group or anyone else).
+    pub async fn vote(&self, voter: &Actor, poll: &Post, choices: &[String]) -> Result<()> {
+        let Some(p) = poll.poll() else {
+            return Err(Error::invalid("poll", "not_a_poll"));
+        };
+        if choices.is_empty() || (!p.multiple && choices.len() > 1) {
+            return Err(Error::invalid("choices", "choices_invalid"));
+        }
+        for c in choices {
+            if !p.options.iter().any(|o| &o.name == c) {
+                return Err(Error::invalid("choices", "unknown_choice"));
+            }
+        }
+        let base = self.core.config.public_url.clone();
+        if poll.local {
+            let mut counted = false;
+            for c in choices {
+                counted |=
+                    moderation::vote(&self.core, poll, voter.id, c, &new_id(&base, "vote")).await?;
+            }
+            if counted {
+                self.announce_poll_results(poll).await?;
+            }
+            return Ok(());
+        }
+        let earlier = moderation::voted(&self.core, poll.id, voter.id).await?;
+        if !earlier.is_empty() {
+            return Err(Error::invalid("poll", "already_voted"));
+        }
+        let author = kogi_core::actors::find_by_id(&self.core, poll.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        for c in choices {
+            let id = new_id(&base, "vote");
+            let note = json!({"id": id, "type": "Note", "name": c, "attributedTo": voter.ap_id,
+                "inReplyTo": poll.ap_id, "to": [author.ap_id]});
+            let create = json!({"@context": AS_CONTEXT, "id": format!("{id}/activity"), "type": "Create",
+                "actor": voter.ap_id, "to": [author.ap_id], "object": note});
+            self.enqueue(&create, voter.id, std::slice::from_ref(&author.inbox_url))
+                .await?;
+            moderation::record_remote_vote(&self.core, poll.id, voter.id, c, &id).await?;
+        }
+        Ok(())
     }
 }

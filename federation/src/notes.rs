@@ -503,6 +503,9 @@ impl Federation {
             }
             _ => return Err(InboxError::Malformed("Create without object".into())),
         };
+        if let Some(outcome) = self.on_vote(sender, &obj).await? {
+            return Ok(outcome);
+        }
         if let Some(outcome) = self.on_create_in_community(sender, doc, &obj).await? {
             return Ok(outcome);
         }
@@ -552,6 +555,23 @@ impl Federation {
             return Ok(Accepted::Ignored("Delete of an unknown object".into()));
         };
         if post.author_id != sender.id {
+            // A moderator of a local community (possibly on another server) removes a post.
+            if let Some(link) =
+                kogi_core::communities::store::post_link(&self.core, post.id).await?
+            {
+                if let Some(c) =
+                    kogi_core::communities::store::find(&self.core, link.community_id).await?
+                {
+                    if c.row.local
+                        && kogi_core::communities::store::role_of(&self.core, &c, sender.id)
+                            .await?
+                            .is_some_and(kogi_core::communities::Role::moderates)
+                    {
+                        self.remove_from_community(sender, &c, &post).await?;
+                        return Ok(Accepted::Applied("Delete by a moderator".into()));
+                    }
+                }
+            }
             return Err(InboxError::Unauthorized(
                 "only the author can delete a post".into(),
             ));

@@ -310,6 +310,15 @@ impl Federation {
                     doc["type"] = json!("Page");
                     doc["name"] = json!(link.title);
                 }
+                if let Some(p) = post.poll() {
+                    doc["type"] = json!("Question");
+                    doc[if p.multiple { "anyOf" } else { "oneOf" }] = json!(p
+                        .options
+                        .iter()
+                        .map(|o| json!({"type": "Note", "name": o.name, "replies": {"type": "Collection", "totalItems": o.votes}}))
+                        .collect::<Vec<_>>());
+                    doc["votersCount"] = json!(p.options.iter().map(|o| o.votes).sum::<i64>());
+                }
                 doc["audience"] = json!(c.actor.ap_id);
                 let mut to = doc["to"].as_array().cloned().unwrap_or_default();
                 if !to.iter().any(|t| t == &json!(c.actor.ap_id)) {

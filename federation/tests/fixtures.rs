@@ -216,7 +216,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ),
     (
         "lemmy/activities/community/report_page.json",
-        Expect::Ignored("Flag is not handled"),
+        Expect::Ignored("Flag of nothing in a local community"),
     ),
     (
         "lemmy/activities/community/resolve_report_page.json",
@@ -330,7 +330,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ),
     (
         "mastodon/activities/flag.json",
-        Expect::Ignored("Flag is not handled"),
+        Expect::Ignored("Flag of nothing in a local community"),
     ),
     // Its object is a Lemmy community, not a local actor.
     (
@@ -354,7 +354,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ),
     (
         "mbin/activities/flag.json",
-        Expect::Ignored("Flag is not handled"),
+        Expect::Ignored("Flag of nothing in a local community"),
     ),
     (
         "mitra/activities/accept.json",

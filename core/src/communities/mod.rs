@@ -3,6 +3,7 @@
 //! comments are posts linked to the community. ActivityPub shapes live in kogi-federation.
 
 pub mod model;
+pub mod moderation;
 pub mod store;
 
 pub use model::*;

@@ -50,7 +50,15 @@ pub struct ThreadView {
     pub reply_count: i32,
     pub pinned: bool,
     pub locked: bool,
+    /// Choices and their counts (as the poll's origin counts them), for polls.
+    pub poll: Option<Vec<PollChoice>>,
     pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PollChoice {
+    pub name: String,
+    pub votes: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -181,16 +189,38 @@ pub struct JoinResult {
     pub state: String,
 }
 
-/// Join a community (a `Follow` of the group).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    /// The secret of an invite link, for private and invite-only communities.
+    pub invite: Option<String>,
+}
+
+/// Join a community (a `Follow` of the group). An invite link's secret (optional JSON body)
+/// admits at once.
 #[utoipa::path(post, path = "/api/kogi/v1/communities/{community}/join", tag = "communities", security(("bearer" = [])),
-    params(("community" = String, Path,)), responses((status = 200, description = "Joined or pending", body = JoinResult), Problems))]
+    params(("community" = String, Path,)), request_body(content = JoinBody, description = "Optional"), responses((status = 200, description = "Joined or pending", body = JoinResult), Problems))]
 pub async fn join(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(reference): ApiPath<String>,
+    body: axum::body::Bytes,
 ) -> Result<Json<JoinResult>, ApiError> {
+    let invite = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<JoinBody>(&body)
+            .map_err(|e| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                    .detail(e.to_string())
+            })?
+            .invite
+    };
     let c = resolve(&state, &reference).await?;
-    let s = state.fed.join(&user.person.actor, &c).await?;
+    let s = state
+        .fed
+        .join(&user.person.actor, &c, invite.as_deref())
+        .await?;
     Ok(Json(JoinResult {
         state: if s == FollowState::Following {
             "member"
@@ -395,6 +425,15 @@ async fn thread_view(t: &kogi_core::communities::CommunityPost, p: &Post, a: &Ac
         reply_count: p.reply_count,
         pinned: t.pinned,
         locked: t.locked,
+        poll: p.poll().map(|x| {
+            x.options
+                .into_iter()
+                .map(|o| PollChoice {
+                    name: o.name,
+                    votes: o.votes,
+                })
+                .collect()
+        }),
         created_at: iso(p.published_at),
     }
 }
@@ -423,6 +462,11 @@ pub struct NewThread {
     pub title: String,
     /// Plain text; `#tags` and URLs become links.
     pub content: String,
+    /// Makes the thread a poll with these choices (2 to 10).
+    pub poll: Option<Vec<String>>,
+    /// Whether several choices may be picked.
+    #[serde(default)]
+    pub multiple: bool,
 }
 
 /// Start a thread in a community here or on another server.
@@ -437,9 +481,16 @@ pub async fn post_thread(
 ) -> Result<(StatusCode, Json<ThreadView>), ApiError> {
     let me = &user.person.actor;
     let c = resolve(&state, &reference).await?;
+    let poll = match &body.poll {
+        Some(options) => Some(kogi_core::communities::moderation::new_poll(
+            options,
+            body.multiple,
+        )?),
+        None => None,
+    };
     let p = state
         .fed
-        .post_in_community(me, &c, Some(&body.title), &body.content, None)
+        .post_in_community(me, &c, Some(&body.title), &body.content, None, poll)
         .await?;
     let link = store::post_link(&state.core, p.id)
         .await?
@@ -537,7 +588,7 @@ pub async fn comment(
     };
     let p = state
         .fed
-        .post_in_community(me, &c, None, &body.content, Some(&parent))
+        .post_in_community(me, &c, None, &body.content, Some(&parent), None)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -592,5 +643,189 @@ pub async fn lock(
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
     store::set_locked(&state.core, p.id, body.locked).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    pub choices: Vec<String>,
+}
+
+/// Vote in a poll thread. The poll's origin counts; a vote goes to the poll's author only.
+#[utoipa::path(post, path = "/api/kogi/v1/communities/{community}/threads/{id}/vote", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path,), ("id" = i64, Path,)), request_body = VoteBody,
+    responses((status = 204, description = "Voted"), Problems))]
+pub async fn vote(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath((reference, id)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<VoteBody>,
+) -> Result<StatusCode, ApiError> {
+    let me = &user.person.actor;
+    let c = resolve(&state, &reference).await?;
+    may_read(&state, &c, Some(me)).await?;
+    let (_, p) = thread_in(&state, &c, id).await?;
+    state.fed.vote(me, &p, &body.choices).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// The thread or comment (its number here).
+    pub post: i64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Report a thread or comment to the community's moderators (a `Flag` for a community on
+/// another server).
+#[utoipa::path(post, path = "/api/kogi/v1/communities/{community}/reports", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path,)), request_body = ReportBody,
+    responses((status = 202, description = "Reported"), Problems))]
+pub async fn report(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(reference): ApiPath<String>,
+    ApiJson(body): ApiJson<ReportBody>,
+) -> Result<StatusCode, ApiError> {
+    let me = &user.person.actor;
+    let c = resolve(&state, &reference).await?;
+    may_read(&state, &c, Some(me)).await?;
+    let p = posts::find(&state.core, body.post)
+        .await?
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or_else(ApiError::not_found)?;
+    if store::post_link(&state.core, p.id)
+        .await?
+        .is_none_or(|l| l.community_id != c.id())
+    {
+        return Err(ApiError::not_found());
+    }
+    state.fed.report_post(me, &c, &p, &body.reason).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: i64,
+    pub reporter: String,
+    pub post_id: Option<i64>,
+    pub reason: String,
+    pub resolved: bool,
+}
+
+/// The moderation queue (moderators).
+#[utoipa::path(get, path = "/api/kogi/v1/communities/{community}/reports", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path, description = "A local handle")), responses((status = 200, description = "Reports", body = Vec<ReportView>), Problems))]
+pub async fn reports(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(handle): ApiPath<String>,
+) -> Result<Json<Vec<ReportView>>, ApiError> {
+    let c = moderated(&state, &handle, &user.person.actor).await?;
+    Ok(Json(
+        kogi_core::communities::moderation::reports(&state.core, &c)
+            .await?
+            .into_iter()
+            .map(|r| ReportView {
+                id: r.id,
+                reporter: r.reporter,
+                post_id: r.post_id,
+                reason: r.reason,
+                resolved: r.resolved,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    /// `user@host` (or a local username) to invite; without it an invite link is made.
+    pub person: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteView {
+    /// The link to share (invite links only).
+    pub url: Option<String>,
+    /// The secret for `POST …/join` (invite links only).
+    pub invite: Option<String>,
+}
+
+/// Invite someone (sent as `Invite` to people on other servers), or make a single-use invite
+/// link (moderators).
+#[utoipa::path(post, path = "/api/kogi/v1/communities/{handle}/invites", tag = "communities", security(("bearer" = [])),
+    params(("handle" = String, Path,)), request_body = InviteBody,
+    responses((status = 201, description = "Invited", body = InviteView), Problems))]
+pub async fn invite(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(handle): ApiPath<String>,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<(StatusCode, Json<InviteView>), ApiError> {
+    let me = &user.person.actor;
+    let c = moderated(&state, &handle, me).await?;
+    match body.person {
+        Some(p) => {
+            let who = person_or_remote(&state, &p).await?;
+            state.fed.invite(me, &c, &who).await?;
+            Ok((
+                StatusCode::CREATED,
+                Json(InviteView {
+                    url: None,
+                    invite: None,
+                }),
+            ))
+        }
+        None => {
+            let secret =
+                kogi_core::communities::moderation::create_invite_link(&state.core, &c, me).await?;
+            Ok((
+                StatusCode::CREATED,
+                Json(InviteView {
+                    url: Some(format!(
+                        "{}/communities/{}?invite={secret}",
+                        state.config.public_url, c.actor.handle
+                    )),
+                    invite: Some(secret),
+                }),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinBody {
+    pub pinned: bool,
+    /// An announcement: pinned, and every member here is notified.
+    #[serde(default)]
+    pub announce: bool,
+}
+
+/// Pin or unpin a thread (moderators); `announce` also notifies every local member.
+#[utoipa::path(put, path = "/api/kogi/v1/communities/{handle}/threads/{id}/pin", tag = "communities", security(("bearer" = [])),
+    params(("handle" = String, Path,), ("id" = i64, Path,)), request_body = PinBody,
+    responses((status = 204, description = "Done"), Problems))]
+pub async fn pin(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath((handle, id)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<PinBody>,
+) -> Result<StatusCode, ApiError> {
+    let c = moderated(&state, &handle, &user.person.actor).await?;
+    let (_, p) = thread_in(&state, &c, id).await?;
+    kogi_core::communities::moderation::set_pinned(&state.core, p.id, body.pinned || body.announce)
+        .await?;
+    if body.announce {
+        for (m, _) in store::members(&state.core, &c).await? {
+            if m.local {
+                posts::notify(&state.core, m.id, "announcement", c.actor.id, Some(p.id)).await?;
+            }
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -346,6 +346,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             put(communities::lock),
         )
         .route(
+            "/communities/{handle}/threads/{id}/pin",
+            put(communities::pin),
+        )
+        .route(
+            "/communities/{community}/threads/{id}/vote",
+            post(communities::vote),
+        )
+        .route(
+            "/communities/{community}/reports",
+            post(communities::report).get(communities::reports),
+        )
+        .route("/communities/{handle}/invites", post(communities::invite))
+        .route(
             "/communities/{handle}/posts/{id}",
             axum::routing::delete(communities::remove),
         )
@@ -407,7 +420,8 @@ impl Modify for BearerAuth {
         communities::create, communities::get, communities::join, communities::leave, communities::members,
         communities::requests, communities::answer, communities::set_role, communities::ban,
         communities::threads, communities::post_thread, communities::thread, communities::comment,
-        communities::remove, communities::lock,
+        communities::remove, communities::lock, communities::pin, communities::vote, communities::report,
+        communities::reports, communities::invite,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -1,0 +1,3 @@
+DROP TABLE poll_votes;
+DROP TABLE community_invites;
+DROP TABLE community_reports;
