@@ -13,6 +13,7 @@ pub mod error;
 pub mod follows;
 pub mod inbox;
 pub mod keys;
+pub mod live;
 pub mod mail;
 pub mod media;
 pub mod portfolios;
@@ -66,6 +67,8 @@ pub struct Core {
     pub config: std::sync::Arc<CoreConfig>,
     pub mailer: mail::Mailer,
     pub settings_defaults: std::sync::Arc<settings::InstanceSettings>,
+    /// Live pushes to open pages (chat).
+    pub live: live::Live,
 }
 
 /// The current time, as stored in the database (UTC, no zone, microseconds).

@@ -473,6 +473,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    community_chat (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        author_id -> BigInt,
+        ap_id -> Text,
+        content_html -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
@@ -530,4 +541,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_reports,
     community_invites,
     poll_votes,
+    community_chat,
 );

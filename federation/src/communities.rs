@@ -283,6 +283,13 @@ impl Federation {
         };
         let inner = doc.get("object").cloned().unwrap_or(Value::Null);
         let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind == "Create"
+            && inner
+                .get("object")
+                .is_some_and(|o| Self::is_chat(o, &c.actor))
+        {
+            return self.on_forwarded_chat(&c, &inner).await;
+        }
         match kind {
             "Create" | "Update" => {
                 let Some(obj_id) = object_id(&inner) else {
@@ -885,5 +892,190 @@ impl Federation {
             moderation::record_remote_vote(&self.core, poll.id, voter.id, c, &id).await?;
         }
         Ok(())
+    }
+
+    /// Is this object a chat message for the group `group` (a `Note` addressed to the group or
+    /// its members only, answering nothing, without a title)?
+    pub fn is_chat(obj: &Value, group: &Actor) -> bool {
+        if obj.get("type").and_then(Value::as_str) != Some("Note")
+            || obj.get("inReplyTo").is_some_and(|v| !v.is_null())
+            || obj.get("name").is_some_and(|v| !v.is_null())
+        {
+            return false;
+        }
+        let addrs = addresses(obj);
+        let followers = group.followers_url.clone().unwrap_or_default();
+        addrs.contains(&group.ap_id) && addrs.iter().all(|a| a == &group.ap_id || a == &followers)
+    }
+
+    /// A chat message as a `Note` addressed to the group only.
+    pub fn chat_note(
+        msg: &kogi_core::communities::chat::ChatMessage,
+        author: &Actor,
+        c: &Community,
+    ) -> Value {
+        json!({
+            "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
+            "id": msg.ap_id,
+            "type": "Note",
+            "attributedTo": author.ap_id,
+            "content": msg.content_html,
+            "published": msg.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "to": [c.actor.ap_id],
+            "cc": [],
+            "audience": c.actor.ap_id,
+            "kogi:chat": true,
+        })
+    }
+
+    /// The group forwards a chat message to its members' inboxes only (never its outbox or a
+    /// public timeline).
+    async fn forward_chat(&self, c: &Community, create: &Value) -> Result<()> {
+        let mut inner = create.clone();
+        if let Some(o) = inner.as_object_mut() {
+            o.remove("@context");
+        }
+        let announce = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, "announce"),
+            "type": "Announce",
+            "actor": c.actor.ap_id,
+            "to": [c.actor.followers_url],
+            "audience": c.actor.ap_id,
+            "object": inner,
+        });
+        let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
+        self.enqueue(&announce, c.actor.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// A local member writes in a community's chat (here or on another server).
+    pub async fn post_chat(
+        &self,
+        author: &Actor,
+        c: &Community,
+        text: &str,
+    ) -> Result<kogi_core::communities::chat::ChatMessage> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::invalid("content", "required"));
+        }
+        if text.chars().count() > kogi_core::communities::chat::MAX_CHARS {
+            return Err(Error::invalid("content", "field_too_long"));
+        }
+        if store::is_banned(&self.core, c, author.id).await? {
+            return Err(Error::Forbidden("banned"));
+        }
+        if store::role_of(&self.core, c, author.id).await?.is_none() {
+            return Err(Error::Forbidden("members_only"));
+        }
+        let base = self.core.config.public_url.clone();
+        let token = new_id(&base, "x")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let ap_id = format!("{base}/chat/{token}");
+        let html = compose_html(text, &[], &base);
+        let msg = kogi_core::communities::chat::post(&self.core, c, author.id, &ap_id, &html)
+            .await?
+            .ok_or(Error::Internal("chat message not stored".into()))?;
+        let note = Self::chat_note(&msg, author, c);
+        let create = json!({"@context": AS_CONTEXT, "id": format!("{ap_id}/activity"), "type": "Create",
+            "actor": author.ap_id, "to": [c.actor.ap_id], "object": note});
+        if c.row.local {
+            self.forward_chat(c, &create).await?;
+        } else {
+            self.enqueue(&create, author.id, std::slice::from_ref(&c.actor.inbox_url))
+                .await?;
+        }
+        Ok(msg)
+    }
+
+    /// A chat message sent to a local group by a member on another server: stored, shown
+    /// live, forwarded to the members. `Ok(None)` when the object is not a chat message for
+    /// a local group.
+    pub async fn on_chat(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        obj: &Value,
+    ) -> std::result::Result<Option<Accepted>, InboxError> {
+        let mut group = None;
+        for addr in addresses(obj) {
+            if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, &addr).await? {
+                if a.local && a.kind == "community" {
+                    group = Some(a);
+                }
+            }
+        }
+        let Some(group) = group else { return Ok(None) };
+        if !Self::is_chat(obj, &group) {
+            return Ok(None);
+        }
+        let Some(c) = store::find_by_actor(&self.core, group.id).await? else {
+            return Ok(None);
+        };
+        let id = obj.get("id").and_then(Value::as_str).unwrap_or_default();
+        if host_of(id).as_deref() != Some(sender.host.as_str())
+            || obj.get("attributedTo").and_then(first_url).as_deref() != Some(sender.ap_id.as_str())
+        {
+            return Err(InboxError::Unauthorized(
+                "the message is not the sender's".into(),
+            ));
+        }
+        if store::is_banned(&self.core, &c, sender.id).await?
+            || store::role_of(&self.core, &c, sender.id).await?.is_none()
+        {
+            return Err(InboxError::Refused("members_only".into()));
+        }
+        let html = crate::notes::sanitise(obj.get("content").and_then(Value::as_str).unwrap_or(""));
+        if kogi_core::communities::chat::post(&self.core, &c, sender.id, id, &html)
+            .await?
+            .is_some()
+        {
+            self.forward_chat(&c, doc).await?;
+        }
+        Ok(Some(Accepted::Applied("chat message".into())))
+    }
+
+    /// A chat message forwarded by a remote group: stored for that community's page here. One
+    /// hosted by the group's own server is taken from the group; any other is fetched from its
+    /// origin first.
+    async fn on_forwarded_chat(
+        &self,
+        c: &Community,
+        inner: &Value,
+    ) -> std::result::Result<Accepted, InboxError> {
+        let Some(obj_id) = object_id(inner) else {
+            return Err(InboxError::Malformed("no object".into()));
+        };
+        let obj = if host_of(&obj_id).as_deref() == Some(c.actor.host.as_str()) {
+            inner.get("object").cloned().unwrap_or(Value::Null)
+        } else {
+            match self.fetch_json(&obj_id).await {
+                Ok(d) => d,
+                Err(_) => {
+                    return Ok(Accepted::Ignored(
+                        "chat message not found at its origin".into(),
+                    ))
+                }
+            }
+        };
+        let Some(author_id) = obj.get("attributedTo").and_then(first_url) else {
+            return Ok(Accepted::Ignored("chat message without author".into()));
+        };
+        if host_of(&author_id) != host_of(&obj_id) {
+            return Err(InboxError::Unauthorized(
+                "the message's author is not on its host".into(),
+            ));
+        }
+        let author = self
+            .actor(&author_id)
+            .await
+            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+        let html = crate::notes::sanitise(obj.get("content").and_then(Value::as_str).unwrap_or(""));
+        kogi_core::communities::chat::post(&self.core, c, author.id, &obj_id, &html).await?;
+        Ok(Accepted::Applied("forwarded chat message".into()))
     }
 }

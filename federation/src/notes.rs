@@ -503,6 +503,9 @@ impl Federation {
             }
             _ => return Err(InboxError::Malformed("Create without object".into())),
         };
+        if let Some(outcome) = self.on_chat(sender, doc, &obj).await? {
+            return Ok(outcome);
+        }
         if let Some(outcome) = self.on_vote(sender, &obj).await? {
             return Ok(outcome);
         }

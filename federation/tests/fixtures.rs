@@ -489,6 +489,7 @@ async fn test_core(dir: &Path) -> Core {
         }),
         mailer: Mailer::spool(dir.join("mail"), "Kogi <kogi@kogi.test>").unwrap(),
         settings_defaults: Arc::new(InstanceSettings::default()),
+        live: Default::default(),
     }
 }
 

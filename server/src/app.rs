@@ -65,6 +65,7 @@ pub async fn build_core(config: &Config, migrate: bool) -> anyhow::Result<Core> 
         config: Arc::new(core_config),
         mailer,
         settings_defaults: Arc::new(config.instance.clone()),
+        live: Default::default(),
     })
 }
 
@@ -203,6 +204,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         tracing::info!("stopped");
         return Ok(());
     }
+    // Web processes push chat messages to open pages, whichever process stored them.
+    state.core.live.spawn_listener(&state.core.db);
     let worker = if role == Role::All {
         spawn_housekeeping(state.clone());
         Some(tokio::spawn(fed.run_worker(stop_rx)))

@@ -2,6 +2,7 @@
 //! Members are the group's accepted followers; owners and moderators have roles; threads and
 //! comments are posts linked to the community. ActivityPub shapes live in kogi-federation.
 
+pub mod chat;
 pub mod model;
 pub mod moderation;
 pub mod store;

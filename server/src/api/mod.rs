@@ -359,6 +359,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/communities/{handle}/invites", post(communities::invite))
         .route(
+            "/communities/{community}/chat",
+            get(communities::chat).post(communities::chat_post),
+        )
+        .route(
             "/communities/{handle}/posts/{id}",
             axum::routing::delete(communities::remove),
         )
@@ -421,7 +425,7 @@ impl Modify for BearerAuth {
         communities::requests, communities::answer, communities::set_role, communities::ban,
         communities::threads, communities::post_thread, communities::thread, communities::comment,
         communities::remove, communities::lock, communities::pin, communities::vote, communities::report,
-        communities::reports, communities::invite,
+        communities::reports, communities::invite, communities::chat, communities::chat_post,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -216,6 +216,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/communities/{handle}/threads/{id}",
             get(communities::thread),
         )
+        .route(
+            "/communities/{handle}/chat",
+            get(communities::chat).post(communities::chat_post),
+        )
+        .route(
+            "/communities/{handle}/chat/stream",
+            get(communities::chat_stream),
+        )
         .route("/portfolios", get(portfolio_pages::explore))
         .route("/portfolios/mine", get(portfolio_pages::mine))
         .route("/portfolios/{handle}", get(portfolio_pages::portfolio))
