@@ -814,3 +814,270 @@ async fn invites_reports_polls_and_announcements() {
         "an invite-only community does not list its threads"
     );
 }
+
+async fn community(i: &Instance, token: &str, reference: &str) -> Value {
+    ok(
+        i,
+        token,
+        Method::GET,
+        &format!("/communities/{reference}"),
+        None,
+    )
+    .await
+}
+
+fn has_moderator(view: &Value, handle: &str) -> bool {
+    view["moderators"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x["handle"] == handle))
+}
+
+#[tokio::test]
+async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers() {
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let c = Instance::start().await;
+    let alice = a.user("alice").await;
+    let dan = a.user("dan").await;
+    let bea = b.user("bea").await;
+    let cal = c.user("cal").await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities",
+        Some(json!({"handle": "makers", "name": "Makers", "description": "We build."})),
+    )
+    .await;
+    let gref = format!("makers@localhost:{}", a.port);
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        ok(
+            i,
+            t,
+            Method::POST,
+            &format!("/communities/{gref}/join"),
+            None,
+        )
+        .await;
+    }
+    ok(&a, &dan, Method::POST, "/communities/makers/join", None).await;
+    wait_quiet(&[&a, &b, &c]).await;
+    let bea_handle = format!("bea@localhost:{}", b.port);
+    let cal_handle = format!("cal@localhost:{}", c.port);
+
+    // Only moderators edit; the handle is fixed; unknown kinds and fields are refused.
+    let edit = json!({"description": "We build things together.", "rules": "Be kind.", "tags": ["wood", "#3d"]});
+    let (s, _) = api(
+        &a,
+        &dan,
+        Method::PATCH,
+        "/communities/makers",
+        Some(edit.clone()),
+    )
+    .await;
+    assert_eq!(s, 403);
+    for bad in [
+        json!({"handle": "other"}),
+        json!({"kind": "club"}),
+        json!({"colour": "red"}),
+        json!({"portfolios": ["nobody"]}),
+    ] {
+        let (s, v) = api(
+            &a,
+            &alice,
+            Method::PATCH,
+            "/communities/makers",
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(s, 422, "{bad}: {v}");
+    }
+    assert_eq!(
+        community(&a, &alice, "makers").await["description"],
+        "We build."
+    );
+
+    // A linked portfolio, an avatar and the edit: members' servers get Update(Group).
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/portfolios",
+        Some(json!({"handle": "workshop", "title": "The Workshop", "portfolio_type": "startup"})),
+    )
+    .await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/portfolios/workshop/publish",
+        None,
+    )
+    .await;
+    let mut with_portfolio = edit.clone();
+    with_portfolio["portfolios"] = json!(["workshop"]);
+    let v = ok(
+        &a,
+        &alice,
+        Method::PATCH,
+        "/communities/makers",
+        Some(with_portfolio),
+    )
+    .await;
+    assert_eq!(v["portfolios"], json!([a.u("/portfolios/workshop")]), "{v}");
+    assert_eq!(v["tags"], json!(["wood", "3d"]));
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(crate::harness::png(64, 64))
+            .file_name("a.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let r = reqwest::Client::new()
+        .put(a.u("/api/kogi/v1/communities/makers/avatar"))
+        .bearer_auth(&alice)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let avatar = r.json::<Value>().await.unwrap()["avatar_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_quiet(&[&a, &b, &c]).await;
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        eventually("the edited profile reaches the member's server", || async {
+            let v = community(i, t, &gref).await;
+            (v["description"].as_str().unwrap_or("").contains("together")
+                && v["rules"] == "Be kind."
+                && v["tags"] == json!(["wood", "3d"])
+                && v["portfolios"] == json!([a.u("/portfolios/workshop")])
+                && v["avatar_url"] == avatar)
+        })
+        .await;
+    }
+
+    // Moderator changes are announced (Add/Remove on the moderators collection).
+    let (s, _) = api(
+        &a,
+        &dan,
+        Method::PUT,
+        &format!("/communities/makers/roles/{bea_handle}"),
+        Some(json!({"role": "moderator"})),
+    )
+    .await;
+    assert_eq!(s, 403, "only owners name moderators");
+    ok(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!("/communities/makers/roles/{bea_handle}"),
+        Some(json!({"role": "moderator"})),
+    )
+    .await;
+    assert!(has_moderator(
+        &community(&a, &alice, "makers").await,
+        &bea_handle
+    ));
+    wait_quiet(&[&a, &b, &c]).await;
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        eventually(
+            "the new moderator is known on the member's server",
+            || async { has_moderator(&community(i, t, &gref).await, &bea_handle) },
+        )
+        .await;
+    }
+    ok(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!("/communities/makers/roles/{bea_handle}"),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("the moderator's removal reaches C", || async {
+        (!has_moderator(&community(&c, &cal, &gref).await, &bea_handle))
+    })
+    .await;
+
+    // Removing a remote member tells their server (Reject of the Follow); they may rejoin.
+    let (s, _) = api(
+        &a,
+        &dan,
+        Method::DELETE,
+        &format!("/communities/makers/members/{cal_handle}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::DELETE,
+        "/communities/makers/members/alice",
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "the owner stays");
+    ok(
+        &a,
+        &alice,
+        Method::DELETE,
+        &format!("/communities/makers/members/{cal_handle}"),
+        None,
+    )
+    .await;
+    let (s, _) = api(
+        &a,
+        &alice,
+        Method::DELETE,
+        &format!("/communities/makers/members/{cal_handle}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404, "already removed");
+    assert_eq!(community(&a, &alice, "makers").await["members"], 3);
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("C learns that cal is no longer a member", || async {
+        community(&c, &cal, &gref).await["my_role"].is_null()
+    })
+    .await;
+    ok(
+        &c,
+        &cal,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    assert_eq!(community(&c, &cal, &gref).await["my_role"], "member");
+
+    // A ban does the same and keeps them out.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/makers/bans",
+        Some(json!({"person": bea_handle, "reason": "spam"})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    eventually("B learns that bea was banned", || async {
+        community(&b, &bea, &gref).await["my_role"].is_null()
+    })
+    .await;
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    assert!(community(&b, &bea, &gref).await["my_role"].is_null());
+    assert_eq!(community(&a, &alice, "makers").await["members"], 3);
+}

@@ -392,6 +392,7 @@ diesel::table! {
         visibility -> Text,
         rules -> Text,
         tags -> Text,
+        portfolios -> Text,
         banner_path -> Nullable<Text>,
         banner_url -> Nullable<Text>,
         moderators_url -> Nullable<Text>,

@@ -31,6 +31,9 @@ pub fn group_json(c: &Community, base: &str) -> Value {
     doc["postingRestrictedToMods"] = json!(false);
     doc["kogi:kind"] = json!(c.row.kind);
     doc["kogi:visibility"] = json!(c.row.visibility);
+    doc["kogi:rules"] = json!(c.row.rules);
+    doc["kogi:portfolios"] = json!(c.portfolios());
+    doc["tag"] = json!(crate::portfolios::hashtags(base, &c.tags()));
     if let Some(b) = &c.row.banner_path {
         doc["image"] =
             json!({"type": "Image", "mediaType": "image/webp", "url": format!("{base}/media/{b}")});
@@ -65,6 +68,16 @@ pub fn parse_group_terms(doc: &Value) -> RemoteCommunity {
                     "public".into()
                 }
             }),
+        rules: doc
+            .get("kogi:rules")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        tags: crate::portfolios::as_tags(doc.get("tag")),
+        portfolios: match doc.get("kogi:portfolios") {
+            Some(Value::Array(a)) => a.iter().filter_map(first_url).take(20).collect(),
+            _ => vec![],
+        },
         banner_url: doc.get("image").and_then(first_url),
         moderators_url: moderators,
         featured_url: doc.get("featured").and_then(first_url),
@@ -290,7 +303,15 @@ impl Federation {
         {
             return self.on_forwarded_chat(&c, &inner).await;
         }
+        if kind == "Update" && object_id(&inner).as_deref() == Some(c.actor.ap_id.as_str()) {
+            // Lemmy announces its groups' profile edits; the group's own document is fetched.
+            self.fetch_actor(&c.actor.ap_id)
+                .await
+                .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+            return Ok(Accepted::Applied("Announce(Update(Group))".into()));
+        }
         match kind {
+            "Add" | "Remove" => self.on_collection_change(&c, &inner, kind == "Add").await,
             "Create" | "Update" => {
                 let Some(obj_id) = object_id(&inner) else {
                     return Err(InboxError::Malformed(
@@ -381,6 +402,133 @@ impl Federation {
             // Likes and their undoing: the origin counts; counts refresh from it on view.
             other => Ok(Accepted::Ignored(format!("Announce({other}) from a group"))),
         }
+    }
+
+    /// `Add` or `Remove` relayed by a group: its moderators collection (Lemmy's and Kogi's
+    /// moderator changes) or its featured collection (pinned threads).
+    async fn on_collection_change(
+        &self,
+        c: &Community,
+        inner: &Value,
+        add: bool,
+    ) -> std::result::Result<Accepted, InboxError> {
+        let target = inner.get("target").and_then(first_url);
+        let Some(object) = object_id(inner) else {
+            return Err(InboxError::Malformed("Add or Remove without object".into()));
+        };
+        if target.is_some() && target == c.row.moderators_url {
+            let who = self
+                .actor(&object)
+                .await
+                .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+            let role = add.then_some(Role::Moderator);
+            if !add && store::role_of(&self.core, c, who.id).await? == Some(Role::Owner) {
+                return Ok(Accepted::Ignored("the owner stays".into()));
+            }
+            store::set_role(&self.core, c, who.id, role).await?;
+            return Ok(Accepted::Applied("moderators changed".into()));
+        }
+        if target.is_some() && target == c.row.featured_url {
+            let Some(p) = posts::find_by_ap_id(&self.core, &object).await? else {
+                return Ok(Accepted::Ignored("pin of an unknown thread".into()));
+            };
+            return match store::post_link(&self.core, p.id).await? {
+                Some(l) if l.community_id == c.id() => {
+                    moderation::set_pinned(&self.core, p.id, add).await?;
+                    Ok(Accepted::Applied("featured changed".into()))
+                }
+                _ => Err(InboxError::Unauthorized(
+                    "a group can only pin its own threads".into(),
+                )),
+            };
+        }
+        Ok(Accepted::Ignored(
+            "Add or Remove for an unknown collection".into(),
+        ))
+    }
+
+    /// Sends a local community's edited profile (`Update` of the `Group`) to its members'
+    /// servers.
+    pub async fn update_community(&self, c: &Community) -> Result<()> {
+        let doc = group_json(c, &self.core.config.public_url);
+        let activity = json!({
+            "@context": doc["@context"].clone(),
+            "id": new_id(&self.core.config.public_url, "update"),
+            "type": "Update",
+            "actor": c.actor.ap_id,
+            "to": if c.is_public() { json!([PUBLIC]) } else { json!([]) },
+            "cc": [c.actor.followers_url],
+            "object": doc,
+        });
+        let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
+        self.enqueue(&activity, c.actor.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// Makes a member a moderator (or a moderator a member again) and announces it: `Add` or
+    /// `Remove` on the moderators collection, relayed by the group.
+    pub async fn change_moderator(
+        &self,
+        by: &Actor,
+        c: &Community,
+        who: &Actor,
+        moderator: bool,
+    ) -> Result<()> {
+        let before = store::role_of(&self.core, c, who.id).await?;
+        let role = if moderator {
+            Role::Moderator
+        } else {
+            Role::Member
+        };
+        store::set_role(&self.core, c, who.id, Some(role)).await?;
+        if before.is_some_and(Role::moderates) == moderator {
+            return Ok(());
+        }
+        let activity = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, if moderator { "add" } else { "remove" }),
+            "type": if moderator { "Add" } else { "Remove" },
+            "actor": by.ap_id,
+            "to": [c.actor.ap_id],
+            "cc": [c.actor.followers_url],
+            "audience": c.actor.ap_id,
+            "object": who.ap_id,
+            "target": c.row.moderators_url,
+        });
+        self.relay(c, &activity, None).await
+    }
+
+    /// Ends someone's membership (removal or ban); a remote member's server is told with
+    /// `Reject` of their `Follow`, as Mastodon does when it removes a follower.
+    pub async fn remove_member(
+        &self,
+        c: &Community,
+        who: &Actor,
+        ban: Option<&str>,
+    ) -> Result<bool> {
+        let follow = kogi_core::follows::find(&self.core, who.id, c.actor.id).await?;
+        match ban {
+            Some(reason) => store::ban(&self.core, c, who.id, reason).await?,
+            None => {
+                if follow.is_none() {
+                    return Ok(false);
+                }
+                store::set_role(&self.core, c, who.id, None).await?;
+                kogi_core::follows::remove(&self.core, who.id, c.actor.id).await?;
+            }
+        }
+        if let (Some(f), false) = (&follow, who.local) {
+            let reject = crate::activities::answer(
+                "Reject",
+                &self.core.config.public_url,
+                &c.actor.ap_id,
+                &f.ap_id,
+                &who.ap_id,
+            );
+            self.enqueue(&reject, c.actor.id, std::slice::from_ref(&who.inbox_url))
+                .await?;
+        }
+        Ok(true)
     }
 
     /// A local person posts a thread (`in_reply_to` None) or a comment in a community, here

@@ -40,7 +40,7 @@ fn media_url(base: &str, m: &ItemMedia) -> Option<String> {
         .or_else(|| m.url.clone())
 }
 
-fn hashtags(base: &str, tags: &[String]) -> Vec<Value> {
+pub(crate) fn hashtags(base: &str, tags: &[String]) -> Vec<Value> {
     tags.iter()
         .map(|t| {
             let slug: String = t
@@ -141,7 +141,7 @@ pub fn parse_portfolio_terms(doc: &Value) -> Option<RemotePortfolio> {
     })
 }
 
-fn as_tags(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn as_tags(v: Option<&Value>) -> Vec<String> {
     let list = match v {
         Some(Value::Array(a)) => a.clone(),
         Some(o @ Value::Object(_)) => vec![o.clone()],

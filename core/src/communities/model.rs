@@ -77,6 +77,7 @@ pub struct CommunityRow {
     pub visibility: String,
     pub rules: String,
     pub tags: String,
+    pub portfolios: String,
     pub banner_path: Option<String>,
     pub banner_url: Option<String>,
     pub moderators_url: Option<String>,
@@ -106,6 +107,10 @@ impl Community {
     pub fn tags(&self) -> Vec<String> {
         serde_json::from_str(&self.row.tags).unwrap_or_default()
     }
+    /// The actor URLs of the linked portfolios.
+    pub fn portfolios(&self) -> Vec<String> {
+        serde_json::from_str(&self.row.portfolios).unwrap_or_default()
+    }
     pub fn is_deleted(&self) -> bool {
         self.row.deleted_at.is_some() || self.actor.deleted_at.is_some()
     }
@@ -131,6 +136,9 @@ pub struct CommunityPost {
 pub struct RemoteCommunity {
     pub kind: String,
     pub visibility: String,
+    pub rules: String,
+    pub tags: Vec<String>,
+    pub portfolios: Vec<String>,
     pub banner_url: Option<String>,
     pub moderators_url: Option<String>,
     pub featured_url: Option<String>,

@@ -31,6 +31,29 @@ pub struct CommunityInput {
     pub visibility: Option<String>,
     pub rules: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Linked portfolios, as their actor URLs.
+    pub portfolios: Option<Vec<String>>,
+}
+
+/// Checks a list of linked portfolio URLs (at most 20, http or https, no repeats).
+fn clean_portfolios(list: &[String]) -> Result<String> {
+    let mut out: Vec<String> = Vec::new();
+    for u in list {
+        let u = u.trim();
+        if !(u.starts_with("https://") || u.starts_with("http://"))
+            || u.len() > 2000
+            || url::Url::parse(u).is_err()
+        {
+            return Err(Error::invalid("portfolios", "url_invalid"));
+        }
+        if !out.iter().any(|x| x == u) {
+            out.push(u.to_string());
+        }
+    }
+    if out.len() > 20 {
+        return Err(Error::invalid("portfolios", "too_many"));
+    }
+    serde_json::to_string(&out).map_err(|e| Error::Internal(e.to_string()))
 }
 
 fn wrap(rows: Vec<(CommunityRow, Actor)>) -> Option<Community> {
@@ -108,6 +131,7 @@ pub async fn create(core: &Core, owner: &Actor, input: CommunityInput) -> Result
         &input.tags.clone().unwrap_or_default(),
     )?)
     .map_err(|e| Error::Internal(e.to_string()))?;
+    let portfolios = clean_portfolios(&input.portfolios.clone().unwrap_or_default())?;
     let keys = keys::generate().await?;
     let base = core.config.public_url.clone();
     let host = core.config.host();
@@ -161,6 +185,7 @@ pub async fn create(core: &Core, owner: &Actor, input: CommunityInput) -> Result
                 communities::visibility.eq(visibility.as_str()),
                 communities::rules.eq(&rules),
                 communities::tags.eq(&tags),
+                communities::portfolios.eq(&portfolios),
                 communities::moderators_url.eq(format!("{ap_id}/moderators")),
                 communities::featured_url.eq(format!("{ap_id}/featured")),
                 communities::created_at.eq(t),
@@ -193,6 +218,140 @@ pub async fn create(core: &Core, owner: &Actor, input: CommunityInput) -> Result
         other => other?,
     };
     find(core, cid).await?.ok_or(Error::NotFound)
+}
+
+/// Edits a local community's profile: only the fields given change (the handle cannot).
+pub async fn update(core: &Core, c: &Community, input: CommunityInput) -> Result<Community> {
+    if input.handle.is_some() {
+        return Err(Error::invalid("handle", "handle_fixed"));
+    }
+    let name = match &input.name {
+        Some(n) => required_text("name", n, 200)?,
+        None => c.actor.display_name.clone(),
+    };
+    let description = match &input.description {
+        Some(d) => optional_text("description", d, 5000)?,
+        None => c.actor.summary.clone(),
+    };
+    let rules = match &input.rules {
+        Some(r) => optional_text("rules", r, 10000)?,
+        None => c.row.rules.clone(),
+    };
+    let kind = input.kind.clone().unwrap_or_else(|| c.row.kind.clone());
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(Error::invalid("kind", "kind_invalid"));
+    }
+    let visibility = match input.visibility.as_deref() {
+        None => c.visibility(),
+        Some(v) => {
+            Visibility::parse(v).ok_or(Error::invalid("visibility", "visibility_invalid"))?
+        }
+    };
+    let tags = match &input.tags {
+        Some(t) => serde_json::to_string(&clean_tags("tags", t)?)
+            .map_err(|e| Error::Internal(e.to_string()))?,
+        None => c.row.tags.clone(),
+    };
+    let portfolios = match &input.portfolios {
+        Some(p) => clean_portfolios(p)?,
+        None => c.row.portfolios.clone(),
+    };
+    let (cid, aid) = (c.id(), c.actor.id);
+    let t = now();
+    db_tx!(core.db, |conn| {
+        diesel::update(actors::table.find(aid))
+            .set((
+                actors::display_name.eq(&name),
+                actors::summary.eq(&description),
+                actors::manually_approves_followers.eq(visibility != Visibility::Public),
+                actors::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        diesel::update(communities::table.find(cid))
+            .set((
+                communities::kind.eq(&kind),
+                communities::visibility.eq(visibility.as_str()),
+                communities::rules.eq(&rules),
+                communities::tags.eq(&tags),
+                communities::portfolios.eq(&portfolios),
+                communities::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    find(core, cid).await?.ok_or(Error::NotFound)
+}
+
+/// Which picture of a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    Avatar,
+    Banner,
+}
+
+/// Replaces a community's avatar or banner with a WebP image (from
+/// `accounts::prepare_avatar`), or with `None` removes it.
+pub async fn set_picture(
+    core: &Core,
+    c: &Community,
+    which: Picture,
+    webp: Option<Vec<u8>>,
+) -> Result<Community> {
+    let media_dir = core.config.media_dir();
+    let sub = match which {
+        Picture::Avatar => "avatars",
+        Picture::Banner => "banners",
+    };
+    let new_path = match webp {
+        Some(bytes) => {
+            let dir = media_dir.clone();
+            Some(
+                tokio::task::spawn_blocking(move || crate::media::store(&dir, sub, "webp", &bytes))
+                    .await
+                    .map_err(|e| Error::Internal(format!("picture task: {e}")))??,
+            )
+        }
+        None => None,
+    };
+    let (cid, aid) = (c.id(), c.actor.id);
+    let stored = new_path.clone();
+    let t = now();
+    let res = db_tx!(core.db, |conn| {
+        match which {
+            Picture::Avatar => {
+                diesel::update(actors::table.find(aid))
+                    .set((actors::avatar_path.eq(&stored), actors::updated_at.eq(t)))
+                    .execute(conn)?;
+            }
+            Picture::Banner => {
+                diesel::update(communities::table.find(cid))
+                    .set((
+                        communities::banner_path.eq(&stored),
+                        communities::updated_at.eq(t),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    });
+    let old = match which {
+        Picture::Avatar => c.actor.avatar_path.clone(),
+        Picture::Banner => c.row.banner_path.clone(),
+    };
+    match res {
+        Ok(()) => {
+            if let Some(o) = old {
+                crate::media::remove(&media_dir, &o);
+            }
+            find(core, cid).await?.ok_or(Error::NotFound)
+        }
+        Err(e) => {
+            if let Some(p) = &new_path {
+                crate::media::remove(&media_dir, p);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Someone's role in a community: owner or moderator by role, member when an accepted
@@ -417,6 +576,10 @@ pub async fn upsert_remote(core: &Core, actor_id: i64, r: &RemoteCommunity) -> R
         "community".into()
     };
     let vis = Visibility::parse(&r.visibility).unwrap_or(Visibility::Public);
+    let rules: String = r.rules.chars().take(10000).collect();
+    let tags = serde_json::to_string(&clean_tags("tags", &r.tags).unwrap_or_default())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let portfolios = clean_portfolios(&r.portfolios).unwrap_or_else(|_| "[]".into());
     let t = now();
     db_tx!(core.db, |conn| {
         diesel::insert_into(communities::table)
@@ -425,6 +588,9 @@ pub async fn upsert_remote(core: &Core, actor_id: i64, r: &RemoteCommunity) -> R
                 communities::local.eq(false),
                 communities::kind.eq(&kind),
                 communities::visibility.eq(vis.as_str()),
+                communities::rules.eq(&rules),
+                communities::tags.eq(&tags),
+                communities::portfolios.eq(&portfolios),
                 communities::banner_url.eq(&r.banner_url),
                 communities::moderators_url.eq(&r.moderators_url),
                 communities::featured_url.eq(&r.featured_url),
@@ -436,6 +602,9 @@ pub async fn upsert_remote(core: &Core, actor_id: i64, r: &RemoteCommunity) -> R
             .set((
                 communities::kind.eq(excluded(communities::kind)),
                 communities::visibility.eq(excluded(communities::visibility)),
+                communities::rules.eq(excluded(communities::rules)),
+                communities::tags.eq(excluded(communities::tags)),
+                communities::portfolios.eq(excluded(communities::portfolios)),
                 communities::banner_url.eq(excluded(communities::banner_url)),
                 communities::moderators_url.eq(excluded(communities::moderators_url)),
                 communities::featured_url.eq(excluded(communities::featured_url)),

@@ -9,6 +9,8 @@ CREATE TABLE communities (
     visibility TEXT NOT NULL,
     rules TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '[]',
+    -- Linked portfolios: a JSON list of their actor URLs (local or remote).
+    portfolios TEXT NOT NULL DEFAULT '[]',
     banner_path TEXT,
     banner_url TEXT,
     moderators_url TEXT,

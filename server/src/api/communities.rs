@@ -32,7 +32,13 @@ pub struct CommunityView {
     pub visibility: String,
     pub rules: String,
     pub tags: Vec<String>,
+    /// Linked portfolios (their actor URLs).
+    pub portfolios: Vec<String>,
+    pub avatar_url: Option<String>,
+    pub banner_url: Option<String>,
     pub members: i64,
+    /// Owners and moderators (as known here, for communities on other servers).
+    pub moderators: Vec<ActorSummary>,
     /// `owner`, `moderator`, `member`, `pending` or none.
     pub my_role: Option<String>,
 }
@@ -114,7 +120,25 @@ async fn view(
         visibility: c.row.visibility.clone(),
         rules: c.row.rules.clone(),
         tags: c.tags(),
+        portfolios: c.portfolios(),
+        avatar_url: c
+            .actor
+            .avatar_path
+            .as_ref()
+            .map(|p| format!("{}/media/{p}", state.config.public_url))
+            .or_else(|| c.actor.avatar_url.clone()),
+        banner_url: c
+            .row
+            .banner_path
+            .as_ref()
+            .map(|p| format!("{}/media/{p}", state.config.public_url))
+            .or_else(|| c.row.banner_url.clone()),
         members,
+        moderators: store::moderators(&state.core, c)
+            .await?
+            .iter()
+            .map(ActorSummary::of)
+            .collect(),
         my_role: my_role(state, c, me).await?,
     })
 }
@@ -181,6 +205,140 @@ pub async fn get(
     let me = user.0.as_ref().map(|u| &u.person.actor);
     let c = resolve(&state, &reference).await?;
     Ok(Json(view(&state, &c, me).await?))
+}
+
+/// Linked portfolios as typed (a local handle, `name@host` or a URL) made into actor URLs.
+async fn portfolio_urls(state: &AppState, list: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for p in list {
+        let p = p.trim().trim_start_matches('@');
+        let actor = if p.contains('@') || p.contains('/') {
+            state.fed.resolve(p).await.ok()
+        } else {
+            accounts::find_local_actor(&state.core, p).await?
+        };
+        match actor {
+            Some(a) if a.kind == "portfolio" && a.deleted_at.is_none() => out.push(a.ap_id),
+            _ => {
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+                    .detail(format!("{p} is not a portfolio")))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Edit a community's profile (owners and moderators): only the fields given change; the
+/// handle cannot. Members' servers get `Update` of the group.
+#[utoipa::path(patch, path = "/api/kogi/v1/communities/{community}", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path, description = "A local handle")), request_body = CommunityInput,
+    responses((status = 200, description = "Updated", body = CommunityView), Problems))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(handle): ApiPath<String>,
+    ApiJson(mut body): ApiJson<CommunityInput>,
+) -> Result<Json<CommunityView>, ApiError> {
+    let me = &user.person.actor;
+    let c = moderated(&state, &handle, me).await?;
+    if let Some(list) = body.portfolios.take() {
+        body.portfolios = Some(portfolio_urls(&state, &list).await?);
+    }
+    let c = store::update(&state.core, &c, body).await?;
+    state.fed.update_community(&c).await?;
+    Ok(Json(view(&state, &c, Some(me)).await?))
+}
+
+async fn put_picture(
+    state: AppState,
+    user: ApiUser,
+    handle: String,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    which: store::Picture,
+) -> Result<Json<CommunityView>, ApiError> {
+    let me = &user.person.actor;
+    let c = moderated(&state, &handle, me).await?;
+    let field = match which {
+        store::Picture::Avatar => "avatar",
+        store::Picture::Banner => "banner",
+    };
+    let bytes = super::file_field(multipart, field).await?;
+    let webp = match which {
+        store::Picture::Avatar => accounts::prepare_avatar(&state.core, bytes).await?,
+        store::Picture::Banner => {
+            let max = state.core.config.avatar_max_bytes;
+            tokio::task::spawn_blocking(move || kogi_core::media::process_post_image(&bytes, max))
+                .await
+                .map_err(|e| kogi_core::Error::Internal(e.to_string()))??
+        }
+    };
+    let c = store::set_picture(&state.core, &c, which, Some(webp)).await?;
+    state.fed.update_community(&c).await?;
+    Ok(Json(view(&state, &c, Some(me)).await?))
+}
+
+/// Upload the community's avatar (owners and moderators; multipart field `avatar`: PNG,
+/// JPEG, WebP or GIF). Re-encoded to a 400×400 WebP; members' servers get `Update`.
+#[utoipa::path(put, path = "/api/kogi/v1/communities/{community}/avatar", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path, description = "A local handle")),
+    request_body(content_type = "multipart/form-data", description = "A form with one file field `avatar`"),
+    responses((status = 200, description = "Updated", body = CommunityView), Problems,
+        (status = 415, description = "Not multipart", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn put_avatar(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(handle): ApiPath<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<CommunityView>, ApiError> {
+    put_picture(state, user, handle, multipart, store::Picture::Avatar).await
+}
+
+/// Upload the community's banner (owners and moderators; multipart field `banner`). Re-encoded
+/// to a WebP of at most 2048 px per side; members' servers get `Update`.
+#[utoipa::path(put, path = "/api/kogi/v1/communities/{community}/banner", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path, description = "A local handle")),
+    request_body(content_type = "multipart/form-data", description = "A form with one file field `banner`"),
+    responses((status = 200, description = "Updated", body = CommunityView), Problems,
+        (status = 415, description = "Not multipart", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn put_banner(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(handle): ApiPath<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<CommunityView>, ApiError> {
+    put_picture(state, user, handle, multipart, store::Picture::Banner).await
+}
+
+/// Remove someone from a community (moderators) without banning them; they may ask to join
+/// again. A remote member's server is sent `Reject` of their `Follow`.
+#[utoipa::path(delete, path = "/api/kogi/v1/communities/{community}/members/{person}", tag = "communities", security(("bearer" = [])),
+    params(("community" = String, Path, description = "A local handle"), ("person" = String, Path, description = "`user@host` or a local username")),
+    responses((status = 204, description = "Removed"), Problems))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath((handle, who)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let c = moderated(&state, &handle, &user.person.actor).await?;
+    let who = person_or_remote(&state, &who).await?;
+    match store::role_of(&state.core, &c, who.id).await? {
+        Some(Role::Owner) => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden")
+                .detail("owners cannot be removed"))
+        }
+        Some(Role::Moderator)
+            if store::role_of(&state.core, &c, user.person.actor.id).await?
+                != Some(Role::Owner) =>
+        {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "not_owner")
+                .detail("only owners remove moderators"))
+        }
+        _ => {}
+    }
+    if !state.fed.remove_member(&c, &who, None).await? {
+        return Err(ApiError::not_found().detail("not a member"));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -380,7 +538,13 @@ pub async fn set_role(
     if store::role_of(&state.core, &c, who.id).await?.is_none() {
         return Err(kogi_core::Error::invalid("person", "not_a_member").into());
     }
-    store::set_role(&state.core, &c, who.id, Some(role)).await?;
+    if store::role_of(&state.core, &c, who.id).await? == Some(Role::Owner) {
+        return Err(kogi_core::Error::invalid("person", "owner_role_fixed").into());
+    }
+    state
+        .fed
+        .change_moderator(&user.person.actor, &c, &who, role == Role::Moderator)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -410,7 +574,10 @@ pub async fn ban(
             ApiError::new(StatusCode::FORBIDDEN, "forbidden").detail("owners cannot be banned")
         );
     }
-    store::ban(&state.core, &c, who.id, &body.reason).await?;
+    state
+        .fed
+        .remove_member(&c, &who, Some(&body.reason))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -165,6 +165,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             put(accounts::put_avatar).delete(accounts::delete_avatar),
         )
         .route("/media", post(posts::upload_media))
+        .route(
+            "/communities/{community}/avatar",
+            put(communities::put_avatar),
+        )
+        .route(
+            "/communities/{community}/banner",
+            put(communities::put_banner),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.limits.upload_body_bytes,
         ));
@@ -310,7 +318,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::delete(portfolios::delete_bookmark),
         )
         .route("/communities", post(communities::create))
-        .route("/communities/{community}", get(communities::get))
+        .route(
+            "/communities/{community}",
+            get(communities::get).patch(communities::update),
+        )
+        .route(
+            "/communities/{community}/members/{person}",
+            axum::routing::delete(communities::remove_member),
+        )
         .route(
             "/communities/{community}/join",
             post(communities::join).delete(communities::leave),
@@ -421,7 +436,8 @@ impl Modify for BearerAuth {
         portfolios::bookmarks, portfolios::add_bookmark, portfolios::delete_bookmark, portfolios::folders,
         portfolios::list_types, portfolios::add_type, portfolios::remove_type, portfolios::list_templates,
         portfolios::add_template, portfolios::remove_template,
-        communities::create, communities::get, communities::join, communities::leave, communities::members,
+        communities::create, communities::get, communities::update, communities::put_avatar,
+        communities::put_banner, communities::remove_member, communities::join, communities::leave, communities::members,
         communities::requests, communities::answer, communities::set_role, communities::ban,
         communities::threads, communities::post_thread, communities::thread, communities::comment,
         communities::remove, communities::lock, communities::pin, communities::vote, communities::report,
