@@ -949,11 +949,11 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
     for (i, t) in [(&b, &bea), (&c, &cal)] {
         eventually("the edited profile reaches the member's server", || async {
             let v = community(i, t, &gref).await;
-            (v["description"].as_str().unwrap_or("").contains("together")
+            v["description"].as_str().unwrap_or("").contains("together")
                 && v["rules"] == "Be kind."
                 && v["tags"] == json!(["wood", "3d"])
                 && v["portfolios"] == json!([a.u("/portfolios/workshop")])
-                && v["avatar_url"] == avatar)
+                && v["avatar_url"] == avatar
         })
         .await;
     }
@@ -998,7 +998,7 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
     .await;
     wait_quiet(&[&a, &b, &c]).await;
     eventually("the moderator's removal reaches C", || async {
-        (!has_moderator(&community(&c, &cal, &gref).await, &bea_handle))
+        !has_moderator(&community(&c, &cal, &gref).await, &bea_handle)
     })
     .await;
 
