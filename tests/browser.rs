@@ -134,7 +134,7 @@ impl Drop for Browser {
     }
 }
 
-async fn fill(b: &Browser, css: &str, text: &str) {
+pub async fn fill(b: &Browser, css: &str, text: &str) {
     let e = b.client.find(Locator::Css(css)).await.unwrap();
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
@@ -147,12 +147,12 @@ async fn row_id(a: &Instance, query: &str) -> i64 {
     a.sql_count(query)
 }
 
-async fn submit(b: &Browser) {
+pub async fn submit(b: &Browser) {
     click(b, "main form button[type=submit]").await;
 }
 
 /// Marks the current document, so that a new one (after a form posts) can be told apart.
-async fn mark_page(b: &Browser) {
+pub async fn mark_page(b: &Browser) {
     b.client
         .execute("window.__kogiOldPage = true; return true", vec![])
         .await
@@ -160,7 +160,7 @@ async fn mark_page(b: &Browser) {
 }
 
 /// Waits until the marked document has been replaced by a fully loaded new one.
-async fn wait_new_page(b: &Browser) {
+pub async fn wait_new_page(b: &Browser) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let fresh = b
@@ -405,7 +405,7 @@ async fn chromium_signs_up_through_the_form_and_every_page_is_accessible_at_phon
 }
 
 /// Clicks an element; a submit button's form is followed to the page it leads to.
-async fn click(b: &Browser, css: &str) {
+pub async fn click(b: &Browser, css: &str) {
     let submits = css.contains("submit");
     if submits {
         mark_page(b).await;
@@ -423,7 +423,7 @@ async fn click(b: &Browser, css: &str) {
 }
 
 /// The text of the page's `main`, waiting for a page that is still loading after a click.
-async fn main_text(b: &Browser) -> String {
+pub async fn main_text(b: &Browser) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let ready = b
@@ -448,7 +448,7 @@ async fn main_text(b: &Browser) -> String {
     }
 }
 
-async fn browser_login(b: &Browser, a: &Instance, name: &str) {
+pub async fn browser_login(b: &Browser, a: &Instance, name: &str) {
     b.client.delete_all_cookies().await.unwrap();
     b.client.goto(&a.u("/login")).await.unwrap();
     fill(b, "input[name=username]", name).await;
@@ -457,7 +457,7 @@ async fn browser_login(b: &Browser, a: &Instance, name: &str) {
 }
 
 /// Axe-core and sideways scrolling on each page at phone and desktop width.
-async fn check_pages(b: &Browser, a: &Instance, who: &str, pages: &[&str]) -> Vec<String> {
+pub async fn check_pages(b: &Browser, a: &Instance, who: &str, pages: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     for (width, height) in [(390u32, 844u32), (1280, 900)] {
         b.viewport(width, height).await;

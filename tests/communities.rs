@@ -1081,3 +1081,324 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
     assert!(community(&b, &bea, &gref).await["my_role"].is_null());
     assert_eq!(community(&a, &alice, "makers").await["members"], 3);
 }
+
+/// A second `kogi serve --role web` process on A's database (PostgreSQL), so that a page it
+/// serves gets what A's other process receives only through `LISTEN/NOTIFY`.
+struct SecondWeb {
+    child: std::process::Child,
+    url: String,
+}
+
+impl SecondWeb {
+    async fn start(a: &Instance) -> SecondWeb {
+        let port = crate::harness::free_port();
+        let log = std::fs::File::create(a.dir.path().join("web2.log")).unwrap();
+        let child = a
+            .command()
+            .env("KOGI_LISTEN", format!("127.0.0.1:{port}"))
+            .args(["serve", "--role", "web"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let url = format!("http://localhost:{port}");
+        eventually("the second web process is ready", || async {
+            reqwest::get(format!("{url}/readyz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        SecondWeb { child, url }
+    }
+}
+
+impl Drop for SecondWeb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn chat_texts(b: &crate::browser::Browser) -> String {
+    b.client
+        .execute(
+            "return document.getElementById('chat-log').innerText",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn chat_messages_arrive_live_in_the_page_and_reach_members_servers_only() {
+    use crate::browser::{browser_login, check_pages, click, fill, Browser};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    let c = Instance::start().await;
+    let d = Instance::start().await;
+    let alice = a.user("alice").await;
+    let bea = b.user("bea").await;
+    let cal = c.user("cal").await;
+    let dan = d.user("dan").await;
+    ok(&a, &alice, Method::POST, "/communities", Some(json!({"handle": "studio", "name": "Night Studio", "description": "Late-night makers.", "visibility": "private"}))).await;
+    let gref = format!("studio@localhost:{}", a.port);
+    for (i, t) in [(&b, &bea), (&c, &cal), (&d, &dan)] {
+        let r = ok(
+            i,
+            t,
+            Method::POST,
+            &format!("/communities/{gref}/join"),
+            None,
+        )
+        .await;
+        assert_eq!(r["state"], "pending");
+    }
+    // D follows alice (so A does deliver to D) but is never admitted to the community.
+    ok(
+        &d,
+        &dan,
+        Method::POST,
+        "/follows",
+        Some(json!({"target": format!("alice@localhost:{}", a.port)})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c, &d]).await;
+    for who in [
+        format!("bea@localhost:{}", b.port),
+        format!("cal@localhost:{}", c.port),
+    ] {
+        ok(
+            &a,
+            &alice,
+            Method::POST,
+            "/communities/studio/requests/answer",
+            Some(json!({"person": who, "approve": true})),
+        )
+        .await;
+    }
+    for t in ["Kiln schedule", "Open night on Friday"] {
+        ok(
+            &a,
+            &alice,
+            Method::POST,
+            "/communities/studio/threads",
+            Some(json!({"title": t, "content": "Details inside."})),
+        )
+        .await;
+    }
+    wait_quiet(&[&a, &b, &c, &d]).await;
+    assert_eq!(
+        ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
+        "member"
+    );
+
+    // Non-members get no chat, here or there.
+    let (s, _) = api(
+        &d,
+        &dan,
+        Method::GET,
+        &format!("/communities/{gref}/chat"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = api(
+        &a,
+        &a.user("eve").await,
+        Method::POST,
+        "/communities/studio/chat",
+        Some(json!({"content": "let me in"})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = api(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/chat"),
+        Some(json!({"content": "  "})),
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, _) = api(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/chat"),
+        Some(json!({"content": "x".repeat(1001)})),
+    )
+    .await;
+    assert_eq!(s, 422);
+
+    // alice opens the chat (on PostgreSQL through a second web process, which hears of
+    // messages received by the first only by LISTEN/NOTIFY).
+    let second = if crate::harness::sqlite_only() {
+        None
+    } else {
+        Some(SecondWeb::start(&a).await)
+    };
+    let page_base = second.as_ref().map_or(a.url.clone(), |s| s.url.clone());
+    browser.viewport(1280, 900).await;
+    browser_login(&browser, &a, "alice").await;
+    browser
+        .client
+        .goto(&format!("{page_base}/communities/studio/chat"))
+        .await
+        .unwrap();
+    eventually("the page's event stream is open", || async {
+        browser
+            .client
+            .execute(
+                "return document.getElementById('chat-log').getAttribute('data-live')",
+                vec![],
+            )
+            .await
+            .is_ok_and(|v| v == "true")
+    })
+    .await;
+    crate::browser::mark_page(&browser).await;
+
+    // bea writes on B; it reaches the open page without a reload.
+    let sent = ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/chat"),
+        Some(json!({"content": "Hello from B, kiln is hot"})),
+    )
+    .await;
+    let bea_uri = sent["uri"].as_str().unwrap().to_string();
+    assert!(bea_uri.starts_with(&b.u("/chat/")));
+    eventually("bea's message appears live on A's page", || async {
+        chat_texts(&browser)
+            .await
+            .contains("Hello from B, kiln is hot")
+    })
+    .await;
+    let same_page = browser
+        .client
+        .execute("return window.__kogiOldPage === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, true, "the message came without a reload");
+
+    // alice answers through the form; bea and cal see it on their servers.
+    fill(&browser, "#chat-content", "Welcome, bea!").await;
+    click(&browser, "main form button[type=submit]").await;
+    assert!(chat_texts(&browser).await.contains("Welcome, bea!"));
+    wait_quiet(&[&a, &b, &c, &d]).await;
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        eventually("the chat reaches the member's server", || async {
+            let v = ok(
+                i,
+                t,
+                Method::GET,
+                &format!("/communities/{gref}/chat"),
+                None,
+            )
+            .await;
+            let s = v.to_string();
+            s.contains("Hello from B, kiln is hot") && s.contains("Welcome, bea!")
+        })
+        .await;
+    }
+    // C took bea's message from B (its origin), where it is served at its unguessable id.
+    let note: Value = reqwest::Client::new()
+        .get(&bea_uri)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["to"], json!([a.u("/communities/studio")]));
+    let (s, _) = (
+        reqwest::get(b.u("/chat/not-a-message"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        (),
+    );
+    assert_eq!(s, 404);
+
+    // Never a post, a timeline entry or an outbox item anywhere; nothing for D.
+    for i in [&a, &b, &c, &d] {
+        assert_eq!(i.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%kiln is hot%' OR content_html LIKE '%Welcome, bea%'"), 0);
+    }
+    for url in [
+        a.u("/communities/studio/outbox?page=true"),
+        b.u("/users/bea/outbox?page=true"),
+        a.u("/users/alice/outbox?page=true"),
+    ] {
+        let body = reqwest::Client::new()
+            .get(&url)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !body.contains("kiln is hot") && !body.contains("Welcome, bea"),
+            "{url}: {body}"
+        );
+    }
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/posts",
+        Some(json!({"content": "Public note for everyone", "visibility": "public"})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c, &d]).await;
+    eventually("D does get alice's public posts", || async {
+        d.sql_count(
+            "SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%Public note for everyone%'",
+        ) == 1
+    })
+    .await;
+    assert_eq!(d.sql_count("SELECT COUNT(*) AS n FROM community_chat"), 0);
+    assert_eq!(
+        a.sql_count(&format!("SELECT COUNT(*) AS n FROM deliveries WHERE inbox_url LIKE '%localhost:{}/%' AND (activity_json LIKE '%kiln is hot%' OR activity_json LIKE '%Welcome, bea%')", d.port)),
+        0
+    );
+
+    // Screenshots of the community page and its chat; both pages pass axe at both widths.
+    if crate::harness::sqlite_only() {
+        let problems = check_pages(
+            &browser,
+            &a,
+            "alice",
+            &["/communities/studio", "/communities/studio/chat"],
+        )
+        .await;
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        for (w, h) in [(390u32, 844u32), (1280, 900)] {
+            browser.viewport(w, h).await;
+            browser
+                .client
+                .goto(&a.u("/communities/studio"))
+                .await
+                .unwrap();
+            browser.screenshot(&format!("community-{w}")).await;
+            browser
+                .client
+                .goto(&a.u("/communities/studio/chat"))
+                .await
+                .unwrap();
+            browser.screenshot(&format!("chat-{w}")).await;
+        }
+    }
+    drop(second);
+}

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/communities/{handle}/outbox", get(community_outbox))
         .route("/communities/{handle}/featured", get(community_featured))
+        .route("/chat/{token}", get(chat_message))
         .route("/portfolios/{handle}/followers", get(portfolio_followers))
         .route("/portfolios/{handle}/following", get(portfolio_following))
         .route("/portfolios/{handle}/outbox", get(portfolio_outbox))
@@ -584,6 +585,31 @@ async fn live_community(
         Ok(Some(c)) => Ok(c),
         Ok(None) => Err(not_found_json()),
         Err(e) => Err(crate::error::ApiError::from(e).into_response()),
+    }
+}
+
+/// A chat message written here, as the `Note` its community forwarded. The unguessable id
+/// is the capability: only the community's members' servers were sent it, and they fetch it
+/// here to check that the message is what its author wrote.
+async fn chat_message(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let id = format!("{}/chat/{token}", state.config.public_url);
+    let found = match kogi_core::communities::chat::find_by_ap_id(&state.core, &id).await {
+        Ok(f) => f,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let Some((msg, author)) = found.filter(|(_, a)| a.local && a.deleted_at.is_none()) else {
+        return not_found_json();
+    };
+    match kogi_core::communities::store::find(&state.core, msg.community_id).await {
+        Ok(Some(c)) if !c.is_deleted() => activity_json(
+            StatusCode::OK,
+            &kogi_federation::delivery::Federation::chat_note(&msg, &author, &c),
+        ),
+        Ok(_) => not_found_json(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
     }
 }
 

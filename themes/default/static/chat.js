@@ -4,6 +4,9 @@
   var log = document.getElementById("chat-log");
   if (!log || !window.EventSource) return;
   var source = new EventSource(log.getAttribute("data-stream"));
+  source.addEventListener("open", function () {
+    log.setAttribute("data-live", "true");
+  });
   source.addEventListener("message", function (e) {
     if (document.getElementById("chat-" + e.lastEventId)) return;
     var empty = document.getElementById("chat-empty");
