@@ -1402,3 +1402,262 @@ async fn chat_messages_arrive_live_in_the_page_and_reach_members_servers_only() 
     }
     drop(second);
 }
+
+#[tokio::test]
+async fn chromium_runs_a_community_through_its_pages() {
+    use crate::browser::{browser_login, check_pages, click, fill, main_text, Browser};
+    if !crate::harness::sqlite_only() {
+        return;
+    }
+    let Some(br) = Browser::start().await else {
+        return;
+    };
+    let a = Instance::start().await;
+    let b = Instance::start().await;
+    for n in ["maya", "otto"] {
+        a.user(n).await;
+    }
+    b.user("lena").await;
+    br.viewport(390, 844).await;
+
+    // maya starts a private community from "My communities".
+    browser_login(&br, &a, "maya").await;
+    br.client.goto(&a.u("/communities")).await.unwrap();
+    assert!(main_text(&br)
+        .await
+        .contains("You are not in any community yet."));
+    click(&br, "details.card > summary").await;
+    fill(&br, "#c-handle", "ceramics").await;
+    fill(&br, "#c-name", "Ceramics Lab").await;
+    fill(&br, "#c-description", "Clay, glaze, kiln.").await;
+    br.client
+        .find(fantoccini::Locator::Css(
+            "#c-visibility option[value=private]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&br, "form[action='/communities'] button[type=submit]").await;
+    assert!(br
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/communities/ceramics"));
+    assert!(main_text(&br).await.contains("Your community is ready."));
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM communities WHERE visibility = 'private'"),
+        1
+    );
+
+    // otto finds it and asks to join; maya approves in the moderation queue.
+    browser_login(&br, &a, "otto").await;
+    br.client
+        .goto(&a.u("/communities/find?q=ceramics"))
+        .await
+        .unwrap();
+    assert!(main_text(&br)
+        .await
+        .contains("Only members see this community's threads."));
+    click(&br, "form[action$='/join'] button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("Your request to join was sent."));
+    browser_login(&br, &a, "maya").await;
+    br.client
+        .goto(&a.u("/communities/ceramics/moderation"))
+        .await
+        .unwrap();
+    click(&br, "button[value=approve]").await;
+    assert!(main_text(&br).await.contains("No one is waiting."));
+
+    // otto starts a thread with a poll, votes once, and comments.
+    browser_login(&br, &a, "otto").await;
+    br.client.goto(&a.u("/communities/ceramics")).await.unwrap();
+    click(&br, "details.card > summary").await;
+    fill(&br, "#thread-title", "Glaze night").await;
+    fill(&br, "#thread-content", "Which evening works?").await;
+    fill(&br, "#thread-poll", "Tuesday\nThursday").await;
+    click(&br, "form[action$='/threads'] button[type=submit]").await;
+    let thread_path = br.client.current_url().await.unwrap().path().to_string();
+    assert!(
+        thread_path.starts_with("/communities/ceramics/threads/"),
+        "{thread_path}"
+    );
+    click(&br, "input[name=choice][value=Thursday]").await;
+    click(&br, "form[action$='/vote'] button[type=submit]").await;
+    let text = main_text(&br).await;
+    assert!(
+        text.contains("Your vote was counted.") && text.contains("Thursday: 1 votes"),
+        "{text}"
+    );
+    assert!(
+        br.client
+            .find(fantoccini::Locator::Css("form[action$='/vote']"))
+            .await
+            .is_err(),
+        "one vote only"
+    );
+    fill(
+        &br,
+        "#comment-content",
+        "Thursday please, the kiln is free.",
+    )
+    .await;
+    click(&br, "form[action$='/comments'] button[type=submit]").await;
+    assert!(main_text(&br).await.contains("the kiln is free"));
+    let comment =
+        a.sql_count("SELECT id AS n FROM posts WHERE content_html LIKE '%the kiln is free%'");
+    // otto reports his own comment by mistake; it lands in the queue.
+    click(
+        &br,
+        &format!("#comment-{comment} form[action$='/report'] button[type=submit]"),
+    )
+    .await;
+    assert!(main_text(&br)
+        .await
+        .contains("The moderators will look at it."));
+
+    // maya pins and locks the thread, removes the reported comment, names otto moderator.
+    browser_login(&br, &a, "maya").await;
+    br.client.goto(&a.u(&thread_path)).await.unwrap();
+    click(&br, "button[value=pin][type=submit]").await;
+    click(&br, "button[value=lock][type=submit]").await;
+    let text = main_text(&br).await;
+    assert!(
+        text.contains("Pinned") && text.contains("This thread is locked"),
+        "{text}"
+    );
+    br.client
+        .goto(&a.u("/communities/ceramics/moderation"))
+        .await
+        .unwrap();
+    assert!(main_text(&br).await.contains("the kiln is free"));
+    click(&br, ".report-row button[value=remove]").await;
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE id = {comment} AND deleted_at IS NOT NULL"
+        )),
+        1
+    );
+    br.client
+        .goto(&a.u("/communities/ceramics/moderation"))
+        .await
+        .unwrap();
+    click(&br, "button[value=resolve]").await;
+    assert!(main_text(&br).await.contains("No open reports."));
+    br.client
+        .goto(&a.u("/communities/ceramics/members"))
+        .await
+        .unwrap();
+    click(&br, "button[value=moderator]").await;
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM community_roles WHERE role = 'moderator'"),
+        1
+    );
+    // An invite link, shown once.
+    br.client
+        .goto(&a.u("/communities/ceramics/moderation"))
+        .await
+        .unwrap();
+    click(&br, "button[value=invite_link]").await;
+    let link = br
+        .client
+        .find(fantoccini::Locator::Css("#invite-link"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.contains("/communities/ceramics?invite="), "{link}");
+
+    // A comment on the locked thread is refused with a message, and nothing is stored.
+    browser_login(&br, &a, "otto").await;
+    br.client.goto(&a.u(&thread_path)).await.unwrap();
+    assert!(br
+        .client
+        .find(fantoccini::Locator::Css("#comment-content"))
+        .await
+        .is_err());
+    let web = a.login("otto", crate::harness::PASSWORD).await;
+    let csrf = crate::harness::csrf(&web, &a.u(&thread_path)).await;
+    let r = web
+        .post(a.u(&format!("{thread_path}/comments")))
+        .form(&[("csrf_token", csrf.as_str()), ("content", "sneaky")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], thread_path.as_str());
+    let page = web
+        .get(a.u(&thread_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("role=\"alert\"") && page.contains("This thread is locked"),
+        "{page}"
+    );
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%sneaky%'"),
+        0
+    );
+
+    // Every page passes axe and fits a phone and a desktop.
+    let pages = [
+        "/communities".to_string(),
+        "/communities/ceramics".into(),
+        thread_path.clone(),
+        "/communities/ceramics/members".into(),
+        "/communities/ceramics/moderation".into(),
+        "/communities/ceramics/chat".into(),
+    ];
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let problems = check_pages(&br, &a, "otto", &pages).await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    br.viewport(1280, 900).await;
+    br.client.goto(&a.u(&thread_path)).await.unwrap();
+    br.screenshot("community-thread-1280").await;
+
+    // lena on B finds the community by !name@host, asks to join and waits for approval.
+    browser_login(&br, &b, "lena").await;
+    br.client
+        .goto(&b.u(&format!(
+            "/communities/find?q=!ceramics@localhost:{}",
+            a.port
+        )))
+        .await
+        .unwrap();
+    assert!(main_text(&br).await.contains("Ceramics Lab"));
+    click(&br, "form[action$='/join'] button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("Your request to join was sent."));
+    wait_quiet(&[&a, &b]).await;
+    let lena = format!("lena@localhost:{}", b.port);
+    let maya = a.token("maya", crate::harness::PASSWORD).await;
+    ok(
+        &a,
+        &maya,
+        Method::POST,
+        "/communities/ceramics/requests/answer",
+        Some(json!({"person": lena, "approve": true})),
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    br.client.goto(&b.u("/communities")).await.unwrap();
+    let text = main_text(&br).await;
+    assert!(
+        text.contains("Ceramics Lab") && text.contains("Member"),
+        "{text}"
+    );
+    let problems = check_pages(&br, &b, "lena", &["/communities"]).await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -312,6 +312,16 @@ impl Federation {
         }
         match kind {
             "Add" | "Remove" => self.on_collection_change(&c, &inner, kind == "Add").await,
+            "Lock" => self.on_lock(&c, &inner, true).await,
+            "Undo"
+                if inner
+                    .get("object")
+                    .and_then(|o| o.get("type"))
+                    .and_then(Value::as_str)
+                    == Some("Lock") =>
+            {
+                self.on_lock(&c, &inner, false).await
+            }
             "Create" | "Update" => {
                 let Some(obj_id) = object_id(&inner) else {
                     return Err(InboxError::Malformed(
@@ -445,6 +455,89 @@ impl Federation {
         Ok(Accepted::Ignored(
             "Add or Remove for an unknown collection".into(),
         ))
+    }
+
+    /// Pins or unpins a thread of a local community (its featured collection) and announces
+    /// it as `Add` or `Remove` with the featured collection as target, as Lemmy does.
+    pub async fn set_pinned(
+        &self,
+        by: &Actor,
+        c: &Community,
+        p: &Post,
+        pinned: bool,
+    ) -> Result<()> {
+        moderation::set_pinned(&self.core, p.id, pinned).await?;
+        let activity = json!({
+            "@context": AS_CONTEXT,
+            "id": new_id(&self.core.config.public_url, if pinned { "add" } else { "remove" }),
+            "type": if pinned { "Add" } else { "Remove" },
+            "actor": by.ap_id,
+            "to": [c.actor.ap_id],
+            "cc": [c.actor.followers_url],
+            "audience": c.actor.ap_id,
+            "object": p.ap_id,
+            "target": c.row.featured_url,
+        });
+        self.relay(c, &activity, None).await
+    }
+
+    /// Locks or unlocks a thread of a local community and announces it (`Lock`, or
+    /// `Undo(Lock)`, as Lemmy does), so that members' servers refuse comments early too.
+    pub async fn set_locked(
+        &self,
+        by: &Actor,
+        c: &Community,
+        p: &Post,
+        locked: bool,
+    ) -> Result<()> {
+        store::set_locked(&self.core, p.id, locked).await?;
+        let base = &self.core.config.public_url;
+        let lock = json!({
+            "id": new_id(base, "lock"),
+            "type": "Lock",
+            "actor": by.ap_id,
+            "to": [c.actor.ap_id],
+            "cc": [c.actor.followers_url],
+            "audience": c.actor.ap_id,
+            "object": p.ap_id,
+        });
+        let activity = if locked {
+            lock
+        } else {
+            json!({"id": new_id(base, "undo"), "type": "Undo", "actor": by.ap_id,
+                "to": [c.actor.ap_id], "cc": [c.actor.followers_url], "audience": c.actor.ap_id,
+                "object": lock})
+        };
+        self.relay(c, &activity, None).await
+    }
+
+    /// `Lock` or `Undo(Lock)` relayed by a group for one of its threads.
+    async fn on_lock(
+        &self,
+        c: &Community,
+        inner: &Value,
+        locked: bool,
+    ) -> std::result::Result<Accepted, InboxError> {
+        let target = if locked {
+            object_id(inner)
+        } else {
+            inner.get("object").and_then(object_id)
+        };
+        let Some(target) = target else {
+            return Err(InboxError::Malformed("Lock without object".into()));
+        };
+        let Some(p) = posts::find_by_ap_id(&self.core, &target).await? else {
+            return Ok(Accepted::Ignored("Lock of an unknown thread".into()));
+        };
+        match store::post_link(&self.core, p.id).await? {
+            Some(l) if l.community_id == c.id() => {
+                store::set_locked(&self.core, p.id, locked).await?;
+                Ok(Accepted::Applied("thread lock changed".into()))
+            }
+            _ => Err(InboxError::Unauthorized(
+                "a group can only lock its own threads".into(),
+            )),
+        }
     }
 
     /// Sends a local community's edited profile (`Update` of the `Group`) to its members'

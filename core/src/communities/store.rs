@@ -379,6 +379,35 @@ pub async fn role_of(core: &Core, c: &Community, actor_id: i64) -> Result<Option
         .or((member > 0).then_some(Role::Member)))
 }
 
+/// The communities someone belongs to or asked to join (here and elsewhere), by name.
+pub async fn of_member(core: &Core, actor_id: i64) -> Result<Vec<Community>> {
+    let rows: Vec<(CommunityRow, Actor)> = db_run!(core.db, |conn| {
+        let followed = follows::table
+            .filter(follows::follower_id.eq(actor_id))
+            .select(follows::target_id);
+        let with_role = community_roles::table
+            .filter(community_roles::actor_id.eq(actor_id))
+            .select(community_roles::community_id);
+        Ok(communities::table
+            .inner_join(actors::table)
+            .filter(
+                communities::actor_id
+                    .eq_any(followed)
+                    .or(communities::id.eq_any(with_role)),
+            )
+            .filter(communities::deleted_at.is_null())
+            .filter(actors::deleted_at.is_null())
+            .order(actors::display_name.asc())
+            .limit(500)
+            .select((CommunityRow::as_select(), Actor::as_select()))
+            .load(conn)?)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, actor)| Community { row, actor })
+        .collect())
+}
+
 /// Members (accepted followers) with their roles, owners and moderators first.
 pub async fn members(core: &Core, c: &Community) -> Result<Vec<(Actor, Role)>> {
     let followers =

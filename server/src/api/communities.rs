@@ -809,7 +809,10 @@ pub async fn lock(
 ) -> Result<StatusCode, ApiError> {
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
-    store::set_locked(&state.core, p.id, body.locked).await?;
+    state
+        .fed
+        .set_locked(&user.person.actor, &c, &p, body.locked)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -985,7 +988,9 @@ pub async fn pin(
 ) -> Result<StatusCode, ApiError> {
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
-    kogi_core::communities::moderation::set_pinned(&state.core, p.id, body.pinned || body.announce)
+    state
+        .fed
+        .set_pinned(&user.person.actor, &c, &p, body.pinned || body.announce)
         .await?;
     if body.announce {
         for (m, _) in store::members(&state.core, &c).await? {

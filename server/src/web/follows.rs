@@ -144,10 +144,10 @@ pub async fn search(
     if query.chars().count() > 500 {
         error = Some(ctx.t("search.invalid"));
     } else if !query.is_empty() {
-        let bare = query.trim_start_matches('@');
+        let bare = query.trim_start_matches(['@', '!']);
         // A bare name means someone on this server.
         let input = if bare.contains('@') || query.contains("://") {
-            query.clone()
+            bare.to_string()
         } else {
             format!("{bare}@{}", ctx.state.core.config.host())
         };
@@ -163,7 +163,16 @@ pub async fn search(
                 };
                 // A portfolio is read on its own page (here or, from another Kogi
                 // instance, the copy of it kept here).
-                let portfolio_page = if a.kind != "portfolio" {
+                let portfolio_page = if a.kind == "community" {
+                    Some(if a.local {
+                        format!("/communities/{}", urlencode(&a.handle))
+                    } else {
+                        format!(
+                            "/communities/{}",
+                            urlencode(&format!("{}@{}", a.handle, a.host))
+                        )
+                    })
+                } else if a.kind != "portfolio" {
                     None
                 } else if a.local {
                     Some(format!("/portfolios/{}", urlencode(&a.handle)))

@@ -211,10 +211,44 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/reset/confirm",
             get(accounts::reset_page).post(accounts::reset_submit),
         )
+        .route(
+            "/communities",
+            get(communities::mine).post(communities::create),
+        )
+        .route("/communities/find", get(communities::find))
         .route("/communities/{handle}", get(communities::community))
+        .route("/communities/{handle}/join", post(communities::join))
+        .route(
+            "/communities/{handle}/threads",
+            post(communities::new_thread),
+        )
         .route(
             "/communities/{handle}/threads/{id}",
             get(communities::thread),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/comments",
+            post(communities::comment),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/vote",
+            post(communities::vote),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/report",
+            post(communities::report),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/moderate",
+            post(communities::moderate),
+        )
+        .route(
+            "/communities/{handle}/members",
+            get(communities::members).post(communities::member_action),
+        )
+        .route(
+            "/communities/{handle}/moderation",
+            get(communities::moderation).post(communities::moderation_action),
         )
         .route(
             "/communities/{handle}/chat",
