@@ -286,7 +286,20 @@ async fn a_community_relays_threads_comments_and_likes_between_three_instances()
         "Rules",
     )
     .unwrap();
-    ok(
+    // The lock is announced (Lock): B shows it and refuses the comment itself.
+    eventually("B learns of the lock", || async {
+        ok(
+            &b,
+            &bea,
+            Method::GET,
+            &format!("/communities/{gref}/threads/{b_t2}"),
+            None,
+        )
+        .await["thread"]["locked"]
+            == true
+    })
+    .await;
+    let (s, v) = api(
         &b,
         &bea,
         Method::POST,
@@ -294,12 +307,16 @@ async fn a_community_relays_threads_comments_and_likes_between_three_instances()
         Some(json!({"content": "But why?"})),
     )
     .await;
-    wait_quiet(&[&b]).await;
     assert_eq!(
-        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%But why?%'"),
-        0
+        (s, v["type"].as_str().unwrap()),
+        (403, "urn:kogi:problem:thread_locked")
     );
-    assert_eq!(b.sql_count("SELECT CAST(last_status AS BIGINT) AS n FROM deliveries WHERE activity_json LIKE '%But why?%' AND state = 'failed'"), 403);
+    for i in [&a, &b] {
+        assert_eq!(
+            i.sql_count("SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%But why?%'"),
+            0
+        );
+    }
 
     // A banned member cannot post or join again.
     ok(
@@ -557,6 +574,42 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
         )),
         1
     );
+    // A locked thread: bovine hears of the lock, and a reply anyway gets 403 and a Reject.
+    ok(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!("/communities/garden/threads/{tid}/lock"),
+        Some(json!({"locked": true})),
+    )
+    .await;
+    wait_quiet(&[&a]).await;
+    assert!(
+        peer.inbox()
+            .iter()
+            .any(|r| r["activity"]["type"] == "Announce"
+                && r["activity"]["object"]["type"] == "Lock"
+                && r["activity"]["object"]["object"] == uri),
+        "Announce(Lock)"
+    );
+    let late = peer.u("/activities/late-reply");
+    let r = peer.control("/control/send", json!({"target": gref, "activity": {
+        "id": late, "type": "Create", "to": [group],
+        "object": {"id": peer.u("/objects/late"), "type": "Note", "attributedTo": peer.actor(), "content": "late",
+            "inReplyTo": uri, "to": [group]}}})).await;
+    assert_eq!(r["status"], 403, "{r}");
+    wait_quiet(&[&a]).await;
+    assert!(
+        peer.inbox()
+            .iter()
+            .any(|r| r["activity"]["type"] == "Reject" && r["activity"]["object"] == late),
+        "Reject of the refused Create"
+    );
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) AS n FROM posts WHERE ap_id LIKE '%objects/late%'"),
+        0
+    );
+
     // A banned peer's thread is refused (403) and not stored.
     ok(
         &a,

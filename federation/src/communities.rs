@@ -653,6 +653,16 @@ impl Federation {
             self.may_post(c, author, in_reply_to).await?;
         } else if store::is_banned(&self.core, c, author.id).await? {
             return Err(Error::Forbidden("banned"));
+        } else if let Some(parent) = in_reply_to {
+            // The group announced the lock: refused here already, as the group would.
+            if let Some(t) = self.thread_of(parent).await? {
+                if store::post_link(&self.core, t.id)
+                    .await?
+                    .is_some_and(|l| l.locked)
+                {
+                    return Err(Error::Forbidden("thread_locked"));
+                }
+            }
         }
         let base = self.core.config.public_url.clone();
         let token = new_id(&base, "x")
