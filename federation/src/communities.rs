@@ -84,6 +84,21 @@ pub fn parse_group_terms(doc: &Value) -> RemoteCommunity {
     }
 }
 
+/// Two URLs naming the same collection of a group, forgiving what Lemmy writes: doubled
+/// slashes (`…/c/name//featured`), a trailing slash, and `https` in documents of a group
+/// whose id is `http` (the group relaying the activity vouches for its own collections).
+fn same_collection(a: &str, b: &str) -> bool {
+    fn norm(u: &str) -> String {
+        let rest = u.split_once("://").map_or(u, |(_, r)| r);
+        let mut path = rest.to_string();
+        while path.contains("//") {
+            path = path.replace("//", "/");
+        }
+        path.trim_end_matches('/').to_string()
+    }
+    norm(a) == norm(b)
+}
+
 fn addresses(obj: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for key in ["to", "cc", "audience"] {
@@ -304,10 +319,25 @@ impl Federation {
             return self.on_forwarded_chat(&c, &inner).await;
         }
         if kind == "Update" && object_id(&inner).as_deref() == Some(c.actor.ap_id.as_str()) {
-            // Lemmy announces its groups' profile edits; the group's own document is fetched.
-            self.fetch_actor(&c.actor.ap_id)
-                .await
-                .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+            // Lemmy announces its groups' profile edits: the group, signing, vouches for its
+            // own document.
+            let doc = inner.get("object").filter(|o| o.is_object());
+            let mut remote = match doc {
+                Some(d) => crate::actors::parse_remote_actor(d, &c.actor.ap_id)
+                    .map_err(|e| InboxError::Malformed(e.to_string()))?,
+                None => {
+                    self.fetch_actor(&c.actor.ap_id)
+                        .await
+                        .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                    return Ok(Accepted::Applied("Announce(Update(Group))".into()));
+                }
+            };
+            // Keys change only when the group's own document is fetched (on a failed check).
+            remote.public_key_pem = c.actor.public_key_pem.clone();
+            if let Some(k) = &c.actor.key_id {
+                remote.key_id = k.clone();
+            }
+            kogi_core::actors::upsert_remote(&self.core, remote).await?;
             return Ok(Accepted::Applied("Announce(Update(Group))".into()));
         }
         match kind {
@@ -426,7 +456,11 @@ impl Federation {
         let Some(object) = object_id(inner) else {
             return Err(InboxError::Malformed("Add or Remove without object".into()));
         };
-        if target.is_some() && target == c.row.moderators_url {
+        let is = |mine: &Option<String>| match (&target, mine) {
+            (Some(t), Some(m)) => same_collection(t, m),
+            _ => false,
+        };
+        if is(&c.row.moderators_url) {
             let who = self
                 .actor(&object)
                 .await
@@ -438,7 +472,7 @@ impl Federation {
             store::set_role(&self.core, c, who.id, role).await?;
             return Ok(Accepted::Applied("moderators changed".into()));
         }
-        if target.is_some() && target == c.row.featured_url {
+        if is(&c.row.featured_url) {
             let Some(p) = posts::find_by_ap_id(&self.core, &object).await? else {
                 return Ok(Accepted::Ignored("pin of an unknown thread".into()));
             };
@@ -530,6 +564,9 @@ impl Federation {
             return Ok(Accepted::Ignored("Lock of an unknown thread".into()));
         };
         match store::post_link(&self.core, p.id).await? {
+            Some(l) if l.community_id == c.id() && l.kind != "thread" => Ok(Accepted::Ignored(
+                "Lock of a comment (threads are locked here)".into(),
+            )),
             Some(l) if l.community_id == c.id() => {
                 store::set_locked(&self.core, p.id, locked).await?;
                 Ok(Accepted::Applied("thread lock changed".into()))

@@ -176,7 +176,10 @@ const EXPECTED: &[(&str, Expect)] = &[
         Expect::Applied("Create"),
     ),
     ("gnusocial/activities/like_note.json", Expect::Unreachable),
-    // Lemmy: moderation and community activities Kogi does not handle yet.
+    // Lemmy: moderation and community activities as a moderator sends them to the group. A
+    // member server gets them relayed by the group instead; relayed so, they apply (see
+    // `lemmy_community_activities_relayed_by_their_group_apply`). Straight from a person they
+    // change nothing.
     (
         "lemmy/activities/block/block_user.json",
         Expect::Ignored("Block of an unknown actor"),
@@ -819,4 +822,283 @@ async fn fixtures_through_the_dispatcher() {
         .unwrap()
         .unwrap();
     assert!(alpha.deleted_at.is_some());
+}
+
+/// A Lemmy group with this id, made from the captured `Group` (its moderators and featured
+/// collections follow the id).
+async fn lemmy_group(
+    fed: &Federation,
+    template: &Value,
+    id: &str,
+) -> (Actor, kogi_core::communities::Community) {
+    let text = serde_json::to_string(template)
+        .unwrap()
+        .replace("https://enterprise.lemmy.ml/c/tenforward", id);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let remote = kogi_federation::actors::parse_remote_actor(&doc, id).unwrap();
+    assert!(remote.community.is_some(), "{id}: the Group's terms");
+    let a = kogi_core::actors::upsert_remote(&fed.core, remote)
+        .await
+        .unwrap();
+    let c = kogi_core::communities::store::find_by_actor(&fed.core, a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    (a, c)
+}
+
+/// A post of a Lemmy community, made from the captured `Page` or `Note`, stored and linked as
+/// the group's thread or comment (as its relayed `Create` would have left it).
+async fn lemmy_post(
+    fed: &Federation,
+    template: &Value,
+    id: &str,
+    c: &kogi_core::communities::Community,
+    thread: Option<i64>,
+) -> posts::Post {
+    let host = host_of(id).unwrap();
+    let scheme = id.split("://").next().unwrap();
+    let author = kogi_core::actors::upsert_remote(
+        &fed.core,
+        placeholder(&format!("{scheme}://{host}/u/someone")),
+    )
+    .await
+    .unwrap();
+    let mut doc = template.clone();
+    doc["id"] = Value::from(id);
+    doc["attributedTo"] = Value::from(author.ap_id.clone());
+    if thread.is_none() {
+        doc.as_object_mut().unwrap().remove("inReplyTo");
+    }
+    let p = fed.store_object(&author, &doc).await.unwrap().unwrap();
+    let kind = if thread.is_some() {
+        "comment"
+    } else {
+        "thread"
+    };
+    kogi_core::communities::store::link_post(&fed.core, c.id(), p.id, kind, "A thread", thread)
+        .await
+        .unwrap();
+    p
+}
+
+/// Lemmy's community activities as captured are what a moderator sends to the group; a member
+/// server such as Kogi gets them relayed by the group as `Announce(activity)` (FEP-1b12).
+/// Relayed so, the ones Kogi supports apply: moderators added and removed, threads pinned
+/// and unpinned, locked and unlocked, the group's profile edited, a comment removed, and a
+/// relayed thread stored in its community.
+#[tokio::test]
+async fn lemmy_community_activities_relayed_by_their_group_apply() {
+    use kogi_core::communities::{store, Role};
+    let tmp = tempfile::tempdir().unwrap();
+    let core = test_core(tmp.path()).await;
+    let fed = test_federation(core.clone());
+    let fixtures = load_fixtures();
+    let get = |p: &str| {
+        fixtures
+            .iter()
+            .find(|f| f.path == format!("lemmy/{p}"))
+            .unwrap_or_else(|| panic!("{p}"))
+            .doc
+            .clone()
+    };
+    for f in &fixtures {
+        if let Incoming::Actor(remote) = &f.incoming {
+            kogi_core::actors::upsert_remote(&core, (**remote).clone())
+                .await
+                .unwrap();
+        }
+    }
+    let group_doc = get("objects/group.json");
+    let (enterprise, enterprise_c) =
+        lemmy_group(&fed, &group_doc, "http://enterprise.lemmy.ml/c/main").await;
+    let (ds9, ds9_c) = lemmy_group(&fed, &group_doc, "https://ds9.lemmy.ml/c/main").await;
+    let (alpha, alpha_c) = lemmy_group(&fed, &group_doc, "http://lemmy-alpha:8541/c/main").await;
+    let (test_g, test_c) = lemmy_group(&fed, &group_doc, "https://lemmy-alpha/c/test").await;
+    // The people named, as a fetch would have stored them (this machine reaches no Lemmy).
+    for id in [
+        "http://ds9.lemmy.ml/u/lemmy_alpha",
+        "http://enterprise.lemmy.ml/u/lemmy_beta",
+    ] {
+        kogi_core::actors::upsert_remote(&core, placeholder(id))
+            .await
+            .unwrap();
+    }
+    let page = get("objects/page.json");
+    let comment = get("objects/comment.json");
+    let ds9_post = lemmy_post(&fed, &page, "https://ds9.lemmy.ml/post/2", &ds9_c, None).await;
+    let alpha_post = lemmy_post(
+        &fed,
+        &page,
+        "http://lemmy-alpha:8541/post/2",
+        &alpha_c,
+        None,
+    )
+    .await;
+    let test_thread = lemmy_post(&fed, &page, "https://lemmy-alpha/post/1", &test_c, None).await;
+    lemmy_post(
+        &fed,
+        &comment,
+        "https://lemmy-alpha/comment/1",
+        &test_c,
+        Some(test_thread.id),
+    )
+    .await;
+
+    let mut n = 0;
+    let mut relay = |group: &Actor, path: &str| {
+        n += 1;
+        let mut inner = get(path);
+        inner.as_object_mut().unwrap().remove("@context");
+        (
+            group.clone(),
+            serde_json::json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}/activities/announce/{n}", group.ap_id),
+                "type": "Announce",
+                "actor": group.ap_id,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "cc": [format!("{}/followers", group.ap_id)],
+                "object": inner,
+            }),
+            path.to_string(),
+        )
+    };
+    let steps = vec![
+        relay(&enterprise, "activities/community/add_mod.json"),
+        relay(&ds9, "activities/community/add_featured_post.json"),
+        relay(&alpha, "activities/community/lock_page.json"),
+        relay(&test_g, "activities/community/lock_note.json"),
+        relay(&enterprise, "activities/community/update_community.json"),
+    ];
+    let mut outcomes = Vec::new();
+    for (g, doc, path) in &steps {
+        outcomes.push((
+            path.clone(),
+            Outcome::from_dispatch(fed.dispatch(g, doc).await),
+        ));
+    }
+    // The captured Announce(Create(Page)) itself, from its (now known) group.
+    let announce = get("activities/community/announce_create_page.json");
+    outcomes.push((
+        "announce_create_page".into(),
+        Outcome::from_dispatch(fed.dispatch(&enterprise, &announce).await),
+    ));
+    for (path, o) in &outcomes {
+        eprintln!("{path:<55} {}: {}", o.label(), o.message());
+    }
+    let lemmy_alpha = kogi_core::actors::find_by_ap_id(&core, "http://ds9.lemmy.ml/u/lemmy_alpha")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::role_of(&core, &enterprise_c, lemmy_alpha.id)
+            .await
+            .unwrap(),
+        Some(Role::Moderator)
+    );
+    assert!(
+        store::post_link(&core, ds9_post.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .pinned
+    );
+    assert!(
+        store::post_link(&core, alpha_post.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .locked
+    );
+    let updated = kogi_core::actors::find_by_id(&core, enterprise.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.display_name, "The Updated Community");
+    assert_eq!(
+        updated.public_key_pem, enterprise.public_key_pem,
+        "keys come only from the group's own document"
+    );
+    let relayed = posts::find_by_ap_id(&core, "http://enterprise.lemmy.ml/post/7")
+        .await
+        .unwrap()
+        .expect("the relayed thread is stored");
+    let link = store::post_link(&core, relayed.id).await.unwrap().unwrap();
+    assert_eq!(
+        (link.community_id, link.kind.as_str(), link.title.as_str()),
+        (enterprise_c.id(), "thread", "post 4")
+    );
+
+    // A moderator's removal of a comment in the thread, relayed by the group.
+    lemmy_post(
+        &fed,
+        &comment,
+        "http://ds9.lemmy.ml/comment/1",
+        &enterprise_c,
+        Some(relayed.id),
+    )
+    .await;
+    let later = vec![
+        relay(&enterprise, "activities/community/remove_mod.json"),
+        relay(&ds9, "activities/community/remove_featured_post.json"),
+        relay(&alpha, "activities/community/undo_lock_page.json"),
+        relay(&test_g, "activities/community/undo_lock_note.json"),
+        relay(&enterprise, "activities/deletion/remove_note.json"),
+    ];
+    for (g, doc, path) in &later {
+        outcomes.push((
+            path.clone(),
+            Outcome::from_dispatch(fed.dispatch(g, doc).await),
+        ));
+    }
+    assert_eq!(
+        store::role_of(&core, &enterprise_c, lemmy_alpha.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !store::post_link(&core, ds9_post.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .pinned
+    );
+    assert!(
+        !store::post_link(&core, alpha_post.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .locked
+    );
+    let removed = posts::find_by_ap_id(&core, "http://ds9.lemmy.ml/comment/1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(removed.deleted_at.is_some());
+
+    for (path, o) in &outcomes {
+        eprintln!("{path:<55} {}: {}", o.label(), o.message());
+        let ok = if path.contains("lock_note") {
+            matches!(o, Outcome::Ignored(m) if m.contains("Lock of a comment"))
+        } else {
+            matches!(o, Outcome::Applied(_))
+        };
+        assert!(ok, "{path}: {o:?}");
+    }
+
+    // The same activities from anyone but their group change nothing.
+    let stranger = kogi_core::actors::upsert_remote(&core, placeholder("https://evil.example/u/x"))
+        .await
+        .unwrap();
+    let (_, forged, _) = relay(&enterprise, "activities/community/add_mod.json");
+    let o = Outcome::from_dispatch(fed.dispatch(&stranger, &forged).await);
+    assert!(matches!(o, Outcome::Ignored(_)), "{o:?}");
+    assert_eq!(
+        store::role_of(&core, &enterprise_c, lemmy_alpha.id)
+            .await
+            .unwrap(),
+        None
+    );
 }
