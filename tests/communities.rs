@@ -346,9 +346,11 @@ async fn a_community_relays_threads_comments_and_likes_between_three_instances()
 async fn private_communities_admit_after_approval_and_refuse_outsiders() {
     let a = Instance::start().await;
     let b = Instance::start().await;
+    let c = Instance::start().await;
     let alice = a.user("alice").await;
     let olly = a.user("olly").await;
     let bea = b.user("bea").await;
+    let cal = c.user("cal").await;
     ok(
         &a,
         &alice,
@@ -459,6 +461,97 @@ async fn private_communities_admit_after_approval_and_refuse_outsiders() {
         ok(&b, &bea, Method::GET, &format!("/communities/{gref}"), None).await["my_role"],
         "member"
     );
+
+    // Only members read it on B too; once admitted, new threads reach B and C, and a thread
+    // by B's member reaches C (the origin does not serve a members-only post to C's fetch;
+    // the group vouches for its member's post).
+    let (s, _) = api(
+        &c,
+        &cal,
+        Method::GET,
+        &format!("/communities/{gref}/threads"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "not a member on C");
+    ok(
+        &c,
+        &cal,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/board/requests/answer",
+        Some(json!({"person": format!("cal@localhost:{}", c.port), "approve": true})),
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/board/threads",
+        Some(json!({"title": "Agenda", "content": "Items."})),
+    )
+    .await;
+    let bt = ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/{gref}/threads"),
+        Some(json!({"title": "Minutes", "content": "From bea."})),
+    )
+    .await;
+    let origin = reqwest::Client::new()
+        .get(bt["uri"].as_str().unwrap())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(
+        origin, 404,
+        "a members-only post is not served to anyone who asks"
+    );
+    wait_quiet(&[&a, &b, &c]).await;
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        eventually("new threads reach the members' servers", || async {
+            let v = ok(
+                i,
+                t,
+                Method::GET,
+                &format!("/communities/{gref}/threads"),
+                None,
+            )
+            .await;
+            thread_id(&v, "Agenda").is_some() && thread_id(&v, "Minutes").is_some()
+        })
+        .await;
+        let v = ok(
+            i,
+            t,
+            Method::GET,
+            &format!("/communities/{gref}/threads"),
+            None,
+        )
+        .await;
+        assert!(
+            thread_id(&v, "Budget").is_none(),
+            "written before they joined"
+        );
+    }
+    assert!(thread_id(
+        &ok(&a, &alice, Method::GET, "/communities/board/threads", None).await,
+        "Minutes"
+    )
+    .is_some());
 }
 
 #[tokio::test]

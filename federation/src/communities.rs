@@ -386,6 +386,27 @@ impl Federation {
                             Err(e) if e.is_network() => {
                                 return Err(InboxError::KeyUnavailable(e.to_string()))
                             }
+                            // A members-only post is not served to this server's fetch (its
+                            // origin cannot know who belongs to another server's group): the
+                            // group, which checked its author, vouches for its own members'
+                            // posts, as long as the author is on the object's host.
+                            Err(crate::client::FetchError::Status(401 | 403 | 404))
+                                if !c.is_public()
+                                    && embedded.as_ref().is_some_and(|o| {
+                                        o.get("attributedTo")
+                                            .and_then(first_url)
+                                            .and_then(|a| host_of(&a))
+                                            == host_of(&obj_id)
+                                            && Self::addressed_to(o, &c.actor)
+                                    })
+                                    && inner
+                                        .get("actor")
+                                        .and_then(first_url)
+                                        .and_then(|a| host_of(&a))
+                                        == host_of(&obj_id) =>
+                            {
+                                embedded.clone().unwrap_or(Value::Null)
+                            }
                             Err(_) => {
                                 return Ok(Accepted::Ignored(
                                     "announced object not found at its origin".into(),
@@ -1180,6 +1201,16 @@ impl Federation {
             moderation::record_remote_vote(&self.core, poll.id, voter.id, c, &id).await?;
         }
         Ok(())
+    }
+
+    /// Is this object addressed to the group (in `to`, `cc` or `audience`)?
+    fn addressed_to(obj: &Value, group: &Actor) -> bool {
+        let addrs = addresses(obj);
+        addrs.contains(&group.ap_id)
+            || group
+                .followers_url
+                .as_ref()
+                .is_some_and(|f| addrs.contains(f))
     }
 
     /// Is this object a chat message for the group `group` (a `Note` addressed to the group or
