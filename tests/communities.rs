@@ -768,6 +768,32 @@ async fn invites_reports_polls_and_announcements() {
     )
     .await;
     assert_eq!(s, 400, "a used link does not work twice");
+    // Without an invitation, a remote person's Follow is rejected too.
+    let ben = b.user("ben").await;
+    ok(
+        &b,
+        &ben,
+        Method::POST,
+        &format!("/communities/{gref}/join"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b]).await;
+    eventually("ben's uninvited request is rejected", || async {
+        ok(&b, &ben, Method::GET, &format!("/communities/{gref}"), None).await["my_role"].is_null()
+    })
+    .await;
+    assert_eq!(
+        ok(
+            &a,
+            &alice,
+            Method::GET,
+            "/communities/cohort/requests",
+            None
+        )
+        .await,
+        json!([])
+    );
     // An Invite admits a remote person: B's person is told, and their Follow is accepted.
     ok(
         &a,

@@ -421,21 +421,38 @@ impl Federation {
             return Ok(Accepted::Applied("Follow rejected (blocked)".into()));
         }
         let existing = follows::find(&self.core, sender.id, target.id).await?;
-        // An invited person joins a private or invite-only community at once.
-        let invited = match target.kind.as_str() {
+        // An invited person joins a private or invite-only community at once; without an
+        // invitation, an invite-only one refuses (as it refuses its own server's people).
+        let (invited, invite_only) = match target.kind.as_str() {
             "community" if existing.as_ref().is_none_or(|f| f.state != ACCEPTED) => {
                 match kogi_core::communities::store::find_by_actor(&self.core, target.id).await? {
-                    Some(c) => {
+                    Some(c) => (
                         kogi_core::communities::moderation::consume_invitation(
                             &self.core, &c, sender.id,
                         )
-                        .await?
-                    }
-                    None => false,
+                        .await?,
+                        c.row.local && c.visibility() == kogi_core::communities::Visibility::Invite,
+                    ),
+                    None => (false, false),
                 }
             }
-            _ => false,
+            _ => (false, false),
         };
+        if invite_only && !invited {
+            let reject = answer(
+                "Reject",
+                &self.base(),
+                &target.ap_id,
+                &follow_id,
+                &sender.ap_id,
+            );
+            self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
+                .await?;
+            follows::remove(&self.core, sender.id, target.id).await?;
+            return Ok(Accepted::Applied(
+                "Follow rejected (invite-only community, no invitation)".into(),
+            ));
+        }
         let state = match &existing {
             Some(f) if f.state == ACCEPTED => ACCEPTED,
             _ if invited => ACCEPTED,
