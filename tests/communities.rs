@@ -1586,7 +1586,7 @@ async fn chromium_runs_a_community_through_its_pages() {
     };
     let a = Instance::start().await;
     let b = Instance::start().await;
-    for n in ["maya", "otto"] {
+    for n in ["maya", "otto", "nina"] {
         a.user(n).await;
     }
     b.user("lena").await;
@@ -1746,6 +1746,13 @@ async fn chromium_runs_a_community_through_its_pages() {
         .unwrap()
         .unwrap();
     assert!(link.contains("/communities/ceramics?invite="), "{link}");
+    // nina opens the link and is a member at once.
+    browser_login(&br, &a, "nina").await;
+    br.client.goto(&link).await.unwrap();
+    click(&br, "form[action$='/join'] button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("Welcome! You are a member now."));
 
     // A comment on the locked thread is refused with a message, and nothing is stored.
     browser_login(&br, &a, "otto").await;
