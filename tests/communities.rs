@@ -211,6 +211,39 @@ async fn a_community_relays_threads_comments_and_likes_between_three_instances()
     .await;
     assert_eq!(on_a["thread"]["like_count"], 1);
 
+    // C edits its thread and B deletes its comment: both go through the group to everyone.
+    let c_thread = t["id"].as_i64().unwrap();
+    ok(
+        &c,
+        &cal,
+        Method::PATCH,
+        &format!("/posts/{c_thread}"),
+        Some(json!({"content": "Anyone still harvesting? Edited: mine are done."})),
+    )
+    .await;
+    let b_comment = cm["id"].as_i64().unwrap();
+    ok(
+        &b,
+        &bea,
+        Method::DELETE,
+        &format!("/posts/{b_comment}"),
+        None,
+    )
+    .await;
+    wait_quiet(&[&a, &b, &c]).await;
+    for i in [&a, &b] {
+        eventually("the edit reaches the group and its members", || async {
+            i.sql_count(&format!("SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{uri}' AND content_html LIKE '%mine are done%'")) == 1
+        })
+        .await;
+    }
+    for i in [&a, &c] {
+        eventually("the deletion reaches the group and its members", || async {
+            i.sql_count(&format!("SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{cm_uri}' AND deleted_at IS NOT NULL")) == 1
+        })
+        .await;
+    }
+
     // A moderator removes the remote member's thread: the deletion reaches B.
     let (s, _) = api(
         &a,

@@ -598,6 +598,35 @@ impl Federation {
         }
     }
 
+    /// The community a post belongs to, if any.
+    pub async fn community_of(&self, p: &Post) -> Result<Option<Community>> {
+        match store::post_link(&self.core, p.id).await? {
+            Some(l) => store::find(&self.core, l.community_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// An author's edit or deletion of their post in a community goes through the group: a
+    /// local group relays it to its members, another server's group gets it in its inbox.
+    pub async fn send_in_community(
+        &self,
+        author: &Actor,
+        c: &Community,
+        activity: &Value,
+    ) -> Result<()> {
+        if c.row.local {
+            self.relay(c, activity, None).await
+        } else {
+            self.enqueue(
+                activity,
+                author.id,
+                std::slice::from_ref(&c.actor.inbox_url),
+            )
+            .await?;
+            Ok(())
+        }
+    }
+
     /// Sends a local community's edited profile (`Update` of the `Group`) to its members'
     /// servers.
     pub async fn update_community(&self, c: &Community) -> Result<()> {

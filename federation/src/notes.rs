@@ -540,6 +540,8 @@ impl Federation {
         match self.store_object(sender, obj).await? {
             Some(post) => {
                 self.on_portfolio_object(sender, obj, &post).await?;
+                // An author's edit in a community here: relayed to its members.
+                self.relay_if_in_local_community(post.id, doc).await?;
                 Ok(Accepted::Applied("Update".into()))
             }
             None => Ok(Accepted::Ignored("Update of an unsupported object".into())),

@@ -177,6 +177,21 @@ impl Federation {
         new.edited_at = Some(kogi_core::now());
         new.recipients = mentions.iter().map(|(_, a)| (a.id, true)).collect();
         let (post, _) = posts::upsert(&self.core, new).await?;
+        if let Some(c) = self.community_of(&post).await? {
+            let doc = self.post_document(&post).await?;
+            let activity = json!({
+                "@context": AS_CONTEXT,
+                "id": new_id(&self.core.config.public_url, "update"),
+                "type": "Update",
+                "actor": author.ap_id,
+                "to": doc["to"].clone(),
+                "cc": [],
+                "audience": c.actor.ap_id,
+                "object": doc,
+            });
+            self.send_in_community(author, &c, &activity).await?;
+            return Ok(post);
+        }
         self.deliver_post("Update", &post, author).await?;
         Ok(post)
     }
@@ -203,6 +218,12 @@ impl Federation {
             "object": {"id": post.ap_id, "type": "Tombstone"},
         });
         self.enqueue(&activity, author.id, &inboxes).await?;
+        if let Some(c) = self.community_of(post).await? {
+            let mut activity = activity;
+            activity["audience"] = json!(c.actor.ap_id);
+            activity["cc"] = json!([c.actor.ap_id]);
+            self.send_in_community(author, &c, &activity).await?;
+        }
         Ok(())
     }
 
