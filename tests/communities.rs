@@ -1763,6 +1763,42 @@ async fn chromium_runs_a_community_through_its_pages() {
         a.sql_count("SELECT COUNT(*) AS n FROM community_roles WHERE role = 'moderator'"),
         1
     );
+    // The profile editor: description, tags and an avatar; the page shows them.
+    br.client
+        .goto(&a.u("/communities/ceramics/edit"))
+        .await
+        .unwrap();
+    fill(&br, "#e-description", "Clay, glaze, kiln. Thursdays.").await;
+    fill(&br, "#e-tags", "clay, kiln").await;
+    click(&br, "form[action$='/edit'] button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("The community's profile has been saved."));
+    let file = a.dir.path().join("logo.png");
+    std::fs::write(&file, crate::harness::png(128, 128)).unwrap();
+    br.client
+        .find(fantoccini::Locator::Css("#p-avatar"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(&br, "form:has(#p-avatar) button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("The community's profile has been saved."));
+    br.client.goto(&a.u("/communities/ceramics")).await.unwrap();
+    let text = main_text(&br).await;
+    assert!(
+        text.contains("Thursdays.") && text.contains("#kiln"),
+        "{text}"
+    );
+    assert!(br
+        .client
+        .find(fantoccini::Locator::Css("img.community-avatar"))
+        .await
+        .is_ok());
+
     // An invite link, shown once.
     br.client
         .goto(&a.u("/communities/ceramics/moderation"))
@@ -1829,6 +1865,7 @@ async fn chromium_runs_a_community_through_its_pages() {
         thread_path.clone(),
         "/communities/ceramics/members".into(),
         "/communities/ceramics/moderation".into(),
+        "/communities/ceramics/edit".into(),
         "/communities/ceramics/chat".into(),
     ];
     let pages: Vec<&str> = pages.iter().map(String::as_str).collect();

@@ -296,6 +296,14 @@ mod tests {
                 for (i, _) in text.match_indices(&pat) {
                     let rest = &text[i + pat.len()..];
                     let key = &rest[..rest.find(quote).unwrap()];
+                    if key.ends_with('_') {
+                        // A key completed in the template (`t("community.kind_" ~ kind)`).
+                        assert!(
+                            en.keys().any(|k| k.starts_with(key)),
+                            "{name}: no keys for {key}…"
+                        );
+                        continue;
+                    }
                     assert!(en.contains_key(key), "{name}: missing key {key}");
                 }
             }

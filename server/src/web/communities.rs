@@ -944,3 +944,143 @@ pub async fn chat_stream(ctx: WebCtx, Path(handle): Path<String>) -> Result<Resp
         .keep_alive(KeepAlive::default())
         .into_response())
 }
+
+/// The community's profile editor (owners and moderators).
+pub async fn edit_page(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
+    let me = match me_or_login(&ctx) {
+        Ok(m) => m,
+        Err(r) => return Ok(r.into_response()),
+    };
+    let c = moderated(&ctx, &handle, &me).await?;
+    let mut linked = Vec::new();
+    for url in c.portfolios() {
+        match kogi_core::actors::find_by_ap_id(&ctx.state.core, &url).await? {
+            Some(a) if a.local => linked.push(a.handle),
+            Some(a) => linked.push(format!("{}@{}", a.handle, a.host)),
+            None => linked.push(url),
+        }
+    }
+    Ok(ctx.render(
+        "communities/edit.html",
+        context! {
+            community => context! {
+                name => c.actor.name(), url => page_of(&c), description => c.actor.summary,
+                rules => c.row.rules, tags => c.tags().join(", "), kind => c.row.kind,
+                visibility => c.row.visibility, portfolios => linked.join(", "),
+                avatar => media_url(&ctx, &c.actor.avatar_path, &c.actor.avatar_url),
+                banner => media_url(&ctx, &c.row.banner_path, &c.row.banner_url),
+            },
+        },
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct EditForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    rules: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    portfolios: String,
+}
+
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Saves the profile; members' servers get `Update` of the group.
+pub async fn edit_save(
+    ctx: WebCtx,
+    Path(handle): Path<String>,
+    super::WebForm(form): super::WebForm<EditForm>,
+) -> Result<Response, WebError> {
+    let me = match me_or_login(&ctx) {
+        Ok(m) => m,
+        Err(r) => return Ok(r.into_response()),
+    };
+    ctx.check_csrf(form.csrf_token.as_deref())?;
+    let c = moderated(&ctx, &handle, &me).await?;
+    let back = format!("{}/edit", page_of(&c));
+    let mut portfolios = Vec::new();
+    for p in comma_list(&form.portfolios) {
+        let p = p.trim_start_matches('@').to_string();
+        let actor = if p.contains('@') || p.contains('/') {
+            ctx.state.fed.resolve(&p).await.ok()
+        } else {
+            kogi_core::accounts::find_local_actor(&ctx.state.core, &p).await?
+        };
+        match actor {
+            Some(a) if a.kind == "portfolio" && a.deleted_at.is_none() => portfolios.push(a.ap_id),
+            _ => return Ok(ctx.redirect_with_flash(&back, "error", "community_portfolio_unknown")),
+        }
+    }
+    let input = store::CommunityInput {
+        name: Some(form.name),
+        description: Some(form.description),
+        rules: Some(form.rules),
+        tags: Some(comma_list(&form.tags)),
+        kind: Some(form.kind),
+        visibility: Some(form.visibility),
+        portfolios: Some(portfolios),
+        ..Default::default()
+    };
+    match store::update(&ctx.state.core, &c, input).await {
+        Ok(c) => {
+            ctx.state.fed.update_community(&c).await?;
+            Ok(ctx.redirect_with_flash(&back, "success", "community_saved"))
+        }
+        Err(e) => refused(&ctx, &back, e),
+    }
+}
+
+/// Sets the avatar or banner (multipart `file` and `which`); members' servers get `Update`.
+pub async fn picture(
+    ctx: WebCtx,
+    Path(handle): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    let me = match me_or_login(&ctx) {
+        Ok(m) => m,
+        Err(r) => return Ok(r.into_response()),
+    };
+    let (file, fields) = super::portfolios::multipart_fields(multipart).await?;
+    ctx.check_csrf(fields.get("csrf_token").map(String::as_str))?;
+    let c = moderated(&ctx, &handle, &me).await?;
+    let back = format!("{}/edit", page_of(&c));
+    let which = match fields.get("which").map(String::as_str) {
+        Some("banner") => store::Picture::Banner,
+        _ => store::Picture::Avatar,
+    };
+    let Some(bytes) = file else {
+        return Ok(ctx.redirect_with_flash(&back, "error", "pf_file_missing"));
+    };
+    let max = ctx.state.core.config.avatar_max_bytes;
+    let webp = match which {
+        store::Picture::Avatar => kogi_core::accounts::prepare_avatar(&ctx.state.core, bytes).await,
+        store::Picture::Banner => {
+            tokio::task::spawn_blocking(move || kogi_core::media::process_post_image(&bytes, max))
+                .await
+                .map_err(|_| WebError::Internal)?
+        }
+    };
+    let webp = match webp {
+        Ok(w) => w,
+        Err(_) => return Ok(ctx.redirect_with_flash(&back, "error", "community_picture_invalid")),
+    };
+    let c = store::set_picture(&ctx.state.core, &c, which, Some(webp)).await?;
+    ctx.state.fed.update_community(&c).await?;
+    Ok(ctx.redirect_with_flash(&back, "success", "community_saved"))
+}

@@ -243,6 +243,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(communities::moderate),
         )
         .route(
+            "/communities/{handle}/edit",
+            get(communities::edit_page).post(communities::edit_save),
+        )
+        .route(
+            "/communities/{handle}/picture",
+            post(communities::picture)
+                .layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes)),
+        )
+        .route(
             "/communities/{handle}/members",
             get(communities::members).post(communities::member_action),
         )

@@ -225,7 +225,7 @@ fn put_links(values: &mut Fields, links: &[ProfileLink]) {
     }
 }
 
-async fn multipart_fields(
+pub(super) async fn multipart_fields(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(Option<Vec<u8>>, Fields), WebError> {
     let mut multipart = multipart.map_err(|_| WebError::BadRequest)?;
