@@ -1119,6 +1119,31 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
         None,
     )
     .await;
+    // Handles are one namespace: people, portfolios and communities.
+    for taken in ["alice", "makers", "workshop"] {
+        let (s, v) = api(
+            &a,
+            &dan,
+            Method::POST,
+            "/communities",
+            Some(json!({"handle": taken, "name": "Mine"})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["type"].as_str().unwrap_or("")),
+            (409, "urn:kogi:problem:handle_taken"),
+            "{taken}: {v}"
+        );
+    }
+    let (s, _) = api(
+        &a,
+        &dan,
+        Method::POST,
+        "/portfolios",
+        Some(json!({"handle": "makers", "title": "Mine", "portfolio_type": "startup"})),
+    )
+    .await;
+    assert_eq!(s, 409, "a portfolio cannot take a community's handle");
     let mut with_portfolio = edit.clone();
     with_portfolio["portfolios"] = json!(["workshop"]);
     let v = ok(
