@@ -1054,6 +1054,15 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
         Some(json!({"handle": "makers", "name": "Makers", "description": "We build."})),
     )
     .await;
+    // A thread from before anyone else joined: read from the outbox once B and C join.
+    ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/makers/threads",
+        Some(json!({"title": "Welcome, makers", "content": "Say hi."})),
+    )
+    .await;
     let gref = format!("makers@localhost:{}", a.port);
     for (i, t) in [(&b, &bea), (&c, &cal)] {
         ok(
@@ -1067,6 +1076,23 @@ async fn profile_edits_moderator_changes_and_removals_reach_the_members_servers(
     }
     ok(&a, &dan, Method::POST, "/communities/makers/join", None).await;
     wait_quiet(&[&a, &b, &c]).await;
+    for (i, t) in [(&b, &bea), (&c, &cal)] {
+        eventually(
+            "the earlier thread is read from the group's outbox",
+            || async {
+                let v = ok(
+                    i,
+                    t,
+                    Method::GET,
+                    &format!("/communities/makers@localhost:{}/threads", a.port),
+                    None,
+                )
+                .await;
+                thread_id(&v, "Welcome, makers").is_some()
+            },
+        )
+        .await;
+    }
     let bea_handle = format!("bea@localhost:{}", b.port);
     let cal_handle = format!("cal@localhost:{}", c.port);
 
@@ -1934,4 +1960,137 @@ async fn chromium_runs_a_community_through_its_pages() {
     );
     let problems = check_pages(&br, &b, "lena", &["/communities"]).await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Serves captured Lemmy documents (`shared/fixtures/activitypub/lemmy`) as a Lemmy
+/// instance on loopback would, their ids moved to it: WebFinger, the community `testcom`, its
+/// outbox (two threads by `nutomic`), and people. A stand-in for a Lemmy server, which this
+/// machine cannot run; it only answers reads.
+async fn captured_lemmy() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::{Path as P, Query};
+    use axum::response::IntoResponse;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/activitypub/lemmy");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let group = read("objects/group.json")
+        .replace(
+            "https://enterprise.lemmy.ml/c/tenforward",
+            &format!("{base}/c/testcom"),
+        )
+        .replace("https://enterprise.lemmy.ml", &base)
+        .replace("\"tenforward\"", "\"testcom\"");
+    let outbox = read("collections/group_outbox.json")
+        .replace("https://ds9.lemmy.ml", &base)
+        .replace("http://ds9.lemmy.ml", &base);
+    let person = read("objects/person.json");
+    let ap = |body: String| {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/activity+json",
+            )],
+            body,
+        )
+            .into_response()
+    };
+    let b2 = base.clone();
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/webfinger",
+            axum::routing::get(move |Query(q): Query<std::collections::HashMap<String, String>>| {
+                let base = b2.clone();
+                async move {
+                    let host = base.trim_start_matches("http://");
+                    if q.get("resource").map(String::as_str) != Some(&format!("acct:testcom@{host}")) {
+                        return axum::http::StatusCode::NOT_FOUND.into_response();
+                    }
+                    axum::Json(json!({"subject": format!("acct:testcom@{host}"), "links": [
+                        {"rel": "self", "type": "application/activity+json", "href": format!("{base}/c/testcom")}]}))
+                        .into_response()
+                }
+            }),
+        )
+        .route("/c/testcom", axum::routing::get(move || { let g = group.clone(); async move { ap(g) } }))
+        .route("/c/testcom/outbox", axum::routing::get(move || { let o = outbox.clone(); async move { ap(o) } }))
+        .route(
+            "/u/{name}",
+            axum::routing::get({
+                let base = base.clone();
+                move |P(name): P<String>| {
+                    let doc = person
+                        .replace("https://enterprise.lemmy.ml/u/picard", &format!("{base}/u/{name}"))
+                        .replace("https://enterprise.lemmy.ml", &base)
+                        .replace("\"picard\"", &format!("\"{name}\""));
+                    async move { ap(doc) }
+                }
+            }),
+        );
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
+
+#[tokio::test]
+async fn a_lemmy_community_is_found_by_its_handle_and_its_threads_are_read_from_its_outbox() {
+    let (base, server) = captured_lemmy().await;
+    let b = Instance::start().await;
+    let bea = b.user("bea").await;
+    let host = base.trim_start_matches("http://");
+    let v = ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!("/communities/!testcom@{host}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (v["name"].as_str(), v["local"].as_bool()),
+        (Some("Ten Forward"), Some(false)),
+        "{v}"
+    );
+    assert_eq!(v["visibility"], "public");
+    let threads = ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!("/communities/testcom@{host}/threads"),
+        None,
+    )
+    .await;
+    for title in ["outbox test", "another outbox test"] {
+        assert!(thread_id(&threads, title).is_some(), "{title}: {threads}");
+    }
+    assert_eq!(
+        threads[0]["author"]["handle"],
+        format!("nutomic@{host}"),
+        "{threads}"
+    );
+    // The same by URL, and the page shows them; nothing is read twice.
+    ok(
+        &b,
+        &bea,
+        Method::GET,
+        &format!(
+            "/communities/{}",
+            crate::harness::urlencode(&format!("{base}/c/testcom"))
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(b.sql_count("SELECT COUNT(*) AS n FROM community_posts"), 2);
+    let web = b.login("bea", crate::harness::PASSWORD).await;
+    let html = web
+        .get(b.u(&format!("/communities/testcom@{host}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("another outbox test") && html.contains("Ten Forward"));
+    server.abort();
 }

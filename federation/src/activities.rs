@@ -524,6 +524,19 @@ impl Federation {
         }
         if accepted {
             follows::set_state(&self.core, f.id, ACCEPTED).await?;
+            // A community just joined: its latest threads, read in the background.
+            if sender.kind == "community" {
+                if let Some(c) =
+                    kogi_core::communities::store::find_by_actor(&self.core, sender.id).await?
+                {
+                    let fed = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = fed.backfill(&c).await {
+                            tracing::warn!(error = %e, "reading a joined community's outbox");
+                        }
+                    });
+                }
+            }
             Ok(Accepted::Applied("Accept".into()))
         } else {
             follows::remove(&self.core, f.follower_id, f.target_id).await?;

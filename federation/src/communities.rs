@@ -598,6 +598,84 @@ impl Federation {
         }
     }
 
+    /// Reads the latest threads of another server's public community from its outbox (as
+    /// Kogi and Lemmy list them: `Announce` of a `Create(Page)` or of the `Page` by id), so
+    /// that a community found or just joined is not empty. Each thread is taken from its
+    /// origin (or from the group's own host), as relays are. Returns how many were stored.
+    pub async fn backfill(&self, c: &Community) -> Result<usize> {
+        if c.row.local || !c.is_public() {
+            return Ok(0);
+        }
+        let Some(outbox) = c.actor.outbox_url.clone() else {
+            return Ok(0);
+        };
+        let Ok(doc) = self.fetch_json(&outbox).await else {
+            return Ok(0);
+        };
+        let items_of = |d: &Value| -> Vec<Value> {
+            d.get("orderedItems")
+                .or_else(|| d.get("items"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut items = items_of(&doc);
+        if items.is_empty() {
+            let page = match doc.get("first") {
+                Some(p @ Value::Object(_)) => Some(p.clone()),
+                Some(Value::String(u)) if host_of(u) == host_of(&outbox) => {
+                    self.fetch_json(u).await.ok()
+                }
+                _ => None,
+            };
+            items = page.map(|p| items_of(&p)).unwrap_or_default();
+        }
+        let mut stored = 0;
+        for item in items.iter().take(20) {
+            // Announce(Create(Page)), Announce(Page), Create(Page) or the Page itself.
+            let mut obj = item.clone();
+            for _ in 0..2 {
+                match obj.get("type").and_then(Value::as_str) {
+                    Some("Announce" | "Create") => {
+                        obj = obj.get("object").cloned().unwrap_or(Value::Null)
+                    }
+                    _ => break,
+                }
+            }
+            let Some(id) = first_url(&obj) else { continue };
+            if let Some(p) = posts::find_by_ap_id(&self.core, &id).await? {
+                if store::post_link(&self.core, p.id).await?.is_some() {
+                    continue;
+                }
+            }
+            let doc = if obj.is_object() && host_of(&id).as_deref() == Some(c.actor.host.as_str()) {
+                obj
+            } else {
+                match self.fetch_json(&id).await {
+                    Ok(d) => d,
+                    Err(_) => continue,
+                }
+            };
+            if doc.get("inReplyTo").is_some_and(|v| !v.is_null()) {
+                continue;
+            }
+            let Some(author_id) = doc.get("attributedTo").and_then(first_url) else {
+                continue;
+            };
+            if host_of(&author_id) != host_of(&id) || !Self::addressed_to(&doc, &c.actor) {
+                continue;
+            }
+            let Ok(author) = self.actor(&author_id).await else {
+                continue;
+            };
+            if let Ok(Some(p)) = self.store_object(&author, &doc).await {
+                self.link(c, &p, &doc, None).await?;
+                stored += 1;
+            }
+        }
+        Ok(stored)
+    }
+
     /// The community a post belongs to, if any.
     pub async fn community_of(&self, p: &Post) -> Result<Option<Community>> {
         match store::post_link(&self.core, p.id).await? {

@@ -168,6 +168,15 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Community, ApiErro
     Ok(c)
 }
 
+/// Another server's public community with no thread known here: its latest threads are read
+/// from its outbox first.
+pub(crate) async fn backfill_if_empty(state: &AppState, c: &Community) -> Result<(), ApiError> {
+    if !c.row.local && c.is_public() && store::threads(&state.core, c.id()).await?.is_empty() {
+        state.fed.backfill(c).await?;
+    }
+    Ok(())
+}
+
 /// Members read private communities; everyone reads public ones.
 async fn may_read(state: &AppState, c: &Community, me: Option<&Actor>) -> Result<(), ApiError> {
     if c.is_public() {
@@ -204,6 +213,7 @@ pub async fn get(
 ) -> Result<Json<CommunityView>, ApiError> {
     let me = user.0.as_ref().map(|u| &u.person.actor);
     let c = resolve(&state, &reference).await?;
+    backfill_if_empty(&state, &c).await?;
     Ok(Json(view(&state, &c, me).await?))
 }
 

@@ -4,7 +4,7 @@
 mod accounts;
 mod admin;
 mod auth;
-mod communities;
+pub(crate) mod communities;
 mod follows;
 pub(crate) mod portfolios;
 mod posts;

@@ -827,7 +827,12 @@ pub async fn find(
     };
     match found.filter(|a| a.kind == "community" && a.deleted_at.is_none()) {
         Some(a) => match store::find_by_actor(&ctx.state.core, a.id).await? {
-            Some(c) => Ok(axum::response::Redirect::to(&page_of(&c)).into_response()),
+            Some(c) => {
+                crate::api::communities::backfill_if_empty(&ctx.state, &c)
+                    .await
+                    .map_err(|_| WebError::Unavailable)?;
+                Ok(axum::response::Redirect::to(&page_of(&c)).into_response())
+            }
             None => Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found")),
         },
         None => Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found")),
