@@ -1966,7 +1966,11 @@ async fn chromium_runs_a_community_through_its_pages() {
 /// instance on loopback would, their ids moved to it: WebFinger, the community `testcom`, its
 /// outbox (two threads by `nutomic`), and people. A stand-in for a Lemmy server, which this
 /// machine cannot run; it only answers reads.
-async fn captured_lemmy() -> (String, tokio::task::JoinHandle<()>) {
+async fn captured_lemmy() -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+) {
     use axum::extract::{Path as P, Query};
     use axum::response::IntoResponse;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1996,7 +2000,22 @@ async fn captured_lemmy() -> (String, tokio::task::JoinHandle<()>) {
             .into_response()
     };
     let b2 = base.clone();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let inbox = {
+        let received = received.clone();
+        move |body: axum::body::Bytes| {
+            let received = received.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                    received.lock().unwrap().push(v);
+                }
+                axum::http::StatusCode::ACCEPTED
+            }
+        }
+    };
     let app = axum::Router::new()
+        .route("/c/testcom/inbox", axum::routing::post(inbox.clone()))
+        .route("/inbox", axum::routing::post(inbox))
         .route(
             "/.well-known/webfinger",
             axum::routing::get(move |Query(q): Query<std::collections::HashMap<String, String>>| {
@@ -2030,12 +2049,12 @@ async fn captured_lemmy() -> (String, tokio::task::JoinHandle<()>) {
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    (base, task)
+    (base, task, received)
 }
 
 #[tokio::test]
-async fn a_lemmy_community_is_found_by_its_handle_and_its_threads_are_read_from_its_outbox() {
-    let (base, server) = captured_lemmy().await;
+async fn a_lemmy_community_is_found_read_joined_and_written_in() {
+    let (base, server, received) = captured_lemmy().await;
     let b = Instance::start().await;
     let bea = b.user("bea").await;
     let host = base.trim_start_matches("http://");
@@ -2092,5 +2111,67 @@ async fn a_lemmy_community_is_found_by_its_handle_and_its_threads_are_read_from_
         .await
         .unwrap();
     assert!(html.contains("another outbox test") && html.contains("Ten Forward"));
+
+    // Joining, a thread and a comment reach the Lemmy group's inbox in the shape Lemmy takes.
+    let group = format!("{base}/c/testcom");
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/testcom@{host}/join"),
+        None,
+    )
+    .await;
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/testcom@{host}/threads"),
+        Some(json!({"title": "Hello from Kogi", "content": "A #kogi thread."})),
+    )
+    .await;
+    let tid = thread_id(&threads, "outbox test").unwrap();
+    ok(
+        &b,
+        &bea,
+        Method::POST,
+        &format!("/communities/testcom@{host}/threads/{tid}/comments"),
+        Some(json!({"content": "And a comment."})),
+    )
+    .await;
+    wait_quiet(&[&b]).await;
+    let got = received.lock().unwrap().clone();
+    let bea_id = b.u("/users/bea");
+    assert!(
+        got.iter()
+            .any(|a| a["type"] == "Follow" && a["object"] == group && a["actor"] == bea_id),
+        "{got:?}"
+    );
+    let page = got
+        .iter()
+        .find(|a| a["type"] == "Create" && a["object"]["type"] == "Page")
+        .unwrap_or_else(|| panic!("{got:?}"));
+    let o = &page["object"];
+    assert_eq!(
+        (&o["name"], &o["attributedTo"], &o["audience"]),
+        (&json!("Hello from Kogi"), &json!(bea_id), &json!(group))
+    );
+    assert!(
+        o["to"].as_array().unwrap().contains(&json!(group))
+            && o["to"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("https://www.w3.org/ns/activitystreams#Public"))
+    );
+    assert!(
+        o["content"].as_str().unwrap().contains("thread")
+            && o["source"]["mediaType"] == "text/markdown"
+    );
+    let note = got
+        .iter()
+        .find(|a| a["type"] == "Create" && a["object"]["type"] == "Note")
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(note["object"]["inReplyTo"], format!("{base}/post/2327"));
+    assert_eq!(note["object"]["audience"], group);
     server.abort();
 }
