@@ -678,6 +678,22 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
     .await;
     assert_eq!(th["comments"][0]["uri"], reply_id, "{th}");
 
+    // A post that mentions the group, as Mastodon writes one, starts a thread titled by its
+    // first line.
+    let r = peer.control("/control/send", json!({"target": gref, "activity": {
+        "type": "Create", "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group],
+        "object": {"id": peer.u("/objects/mention-1"), "type": "Note", "attributedTo": peer.actor(),
+            "content": format!("<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>garden</span></a></span> Moo seeds for spring?</p><p>Which ones?</p>"),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group],
+            "tag": [{"type": "Mention", "href": group, "name": format!("@garden@localhost:{}", a.port)}],
+            "published": "2026-11-22T11:00:00Z"}}})).await;
+    assert_eq!(r["status"], 202, "{r}");
+    let threads = ok(&a, &alice, Method::GET, "/communities/garden/threads", None).await;
+    assert!(
+        thread_id(&threads, "Moo seeds for spring?").is_some(),
+        "{threads}"
+    );
+
     // A forged Announce (from a person, not the group) is not taken for a relay: nothing is
     // stored.
     let r = peer.control("/control/send", json!({"target": gref, "activity": {

@@ -99,6 +99,56 @@ fn same_collection(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// A title for a thread that came without one (a `Note` mentioning the group, as Mastodon
+/// sends it): the first line of its text without leading mentions, at most 100 characters.
+pub fn title_from_content(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for ch in html.chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                let t = tag.to_ascii_lowercase();
+                if t.starts_with("br") || t.starts_with("/p") || t.starts_with("/li") {
+                    text.push('\n');
+                }
+            }
+            _ if in_tag => tag.push(ch),
+            _ => text.push(ch),
+        }
+    }
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ");
+    let line = text
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .skip_while(|w| w.starts_with('@'))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    if line.chars().count() > 100 {
+        let cut: String = line.chars().take(99).collect();
+        format!("{}…", cut.trim_end())
+    } else if line.is_empty() {
+        "…".to_string()
+    } else {
+        line
+    }
+}
+
 fn addresses(obj: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for key in ["to", "cc", "audience"] {
@@ -204,8 +254,12 @@ impl Federation {
                 .unwrap_or_else(|| parent.clone());
             store::link_post(&self.core, c.id(), post.id, "comment", "", Some(thread.id)).await
         } else {
-            let title = obj.get("name").and_then(Value::as_str).unwrap_or("");
-            store::link_post(&self.core, c.id(), post.id, "thread", title, None).await
+            let title = match obj.get("name").and_then(Value::as_str).map(str::trim) {
+                Some(t) if !t.is_empty() => t.to_string(),
+                // A Mastodon post that mentions the group: its first line is the title.
+                _ => title_from_content(obj.get("content").and_then(Value::as_str).unwrap_or("")),
+            };
+            store::link_post(&self.core, c.id(), post.id, "thread", &title, None).await
         }
     }
 
@@ -1503,5 +1557,23 @@ impl Federation {
         let html = crate::notes::sanitise(obj.get("content").and_then(Value::as_str).unwrap_or(""));
         kogi_core::communities::chat::post(&self.core, c, author.id, &obj_id, &html).await?;
         Ok(Accepted::Applied("forwarded chat message".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn titles_from_mastodon_posts() {
+        use super::title_from_content as t;
+        assert_eq!(
+            t("<p><span class=\"h-card\"><a href=\"https://k/c/garden\">@<span>garden</span></a></span> Seeds &amp; soil?</p><p>Details</p>"),
+            "Seeds & soil?"
+        );
+        assert_eq!(t("<p>First<br>second</p>"), "First");
+        assert_eq!(
+            t(&format!("<p>{}</p>", "a".repeat(150))).chars().count(),
+            100
+        );
+        assert_eq!(t(""), "…");
     }
 }
