@@ -1580,6 +1580,36 @@ async fn chat_messages_arrive_live_in_the_page_and_reach_members_servers_only() 
         })
         .await;
     }
+    // A page reconnecting after a drop (Last-Event-ID) gets what it missed first.
+    let web = a.login("alice", crate::harness::PASSWORD).await;
+    let mut stream = web
+        .get(a.u("/communities/studio/chat/stream"))
+        .header("last-event-id", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    while !(seen.contains("kiln is hot") && seen.contains("Welcome, bea")) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("missed messages are sent at once")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: message"), "{seen}");
+    drop(stream);
+    let (s, _) = (
+        reqwest::get(a.u("/communities/studio/chat/stream"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        (),
+    );
+    assert_eq!(s, 403, "no stream for someone not signed in");
+
     // C took bea's message from B (its origin), where it is served at its unguessable id.
     let note: Value = reqwest::Client::new()
         .get(&bea_uri)

@@ -911,12 +911,44 @@ pub async fn chat_post(
 }
 
 /// New chat messages as Server-Sent Events (`message` events with the rendered HTML).
-pub async fn chat_stream(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
+pub async fn chat_stream(
+    ctx: WebCtx,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Response, WebError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures_util::StreamExt;
     let c = member_community(&ctx, &handle).await?;
     let rx = ctx.state.core.live.subscribe();
     let state = ctx.state.clone();
     let cid = c.id();
+    // A browser reconnecting after a drop says what it saw last: what came since is sent
+    // first (at most the last 100 messages).
+    let last_seen: Option<i64> = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let mut missed = Vec::new();
+    if let Some(last) = last_seen {
+        for (m, a) in kogi_core::communities::chat::history(&ctx.state.core, &c, 100).await? {
+            if m.id > last {
+                let html = ctx
+                    .state
+                    .theme
+                    .render(
+                        "communities/_chat_message.html",
+                        context! { m => chat_view(&m, &a) },
+                    )
+                    .unwrap_or_default();
+                missed.push(Ok::<Event, std::convert::Infallible>(
+                    Event::default()
+                        .event("message")
+                        .id(m.id.to_string())
+                        .data(html.replace('\n', "")),
+                ));
+            }
+        }
+    }
     let stream = futures_util::stream::unfold((rx, state), move |(mut rx, state)| async move {
         loop {
             match rx.recv().await {
@@ -945,7 +977,7 @@ pub async fn chat_stream(ctx: WebCtx, Path(handle): Path<String>) -> Result<Resp
             }
         }
     });
-    Ok(Sse::new(stream)
+    Ok(Sse::new(futures_util::stream::iter(missed).chain(stream))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
