@@ -33,6 +33,43 @@ async fn ok(i: &Instance, token: &str, method: Method, path: &str, body: Option<
     v
 }
 
+/// GETs `url` as ActivityPub JSON, signed by `signer`'s instance actor as Kogi signs its
+/// fetches; the status and body.
+async fn signed_get(signer: &Instance, url: &str) -> (u16, String) {
+    // The instance actor exists once it has been asked for.
+    reqwest::get(signer.u("/actor")).await.unwrap();
+    let actor = signer.u("/actor");
+    let pem = signer.sql_string(&format!(
+        "SELECT private_key_pem AS s FROM actors WHERE ap_id = '{actor}'"
+    ));
+    let key_id = signer.sql_string(&format!(
+        "SELECT key_id AS s FROM actors WHERE ap_id = '{actor}'"
+    ));
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let headers = kogi_federation::signatures::sign(
+        &kogi_federation::signatures::OutgoingRequest {
+            method: "GET",
+            url: &parsed,
+            body: None,
+            content_type: None,
+        },
+        &key_id,
+        &pem,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let mut r = reqwest::Client::new()
+        .get(url)
+        .header("accept", "application/activity+json");
+    for (k, v) in headers {
+        if !k.eq_ignore_ascii_case("host") {
+            r = r.header(k, v);
+        }
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 fn thread_id(v: &Value, title: &str) -> Option<i64> {
     v.as_array()?.iter().find(|t| t["title"] == title)?["id"].as_i64()
 }
@@ -496,8 +533,8 @@ async fn private_communities_admit_after_approval_and_refuse_outsiders() {
     );
 
     // Only members read it on B too; once admitted, new threads reach B and C, and a thread
-    // by B's member reaches C (the origin does not serve a members-only post to C's fetch;
-    // the group vouches for its member's post).
+    // by B's member reaches C (C fetches it from B signed; B serves it because C has a member,
+    // which it learns from the group's member list).
     let (s, _) = api(
         &c,
         &cal,
@@ -553,6 +590,29 @@ async fn private_communities_admit_after_approval_and_refuse_outsiders() {
         origin, 404,
         "a members-only post is not served to anyone who asks"
     );
+    // Signed fetches: a server with a member gets it; one without (D) does not; the member
+    // list goes only to members' servers.
+    let d = Instance::start().await;
+    let uri_b = bt["uri"].as_str().unwrap();
+    let (s, body) = signed_get(&c, uri_b).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("Minutes"));
+    assert_eq!(signed_get(&d, uri_b).await.0, 404);
+    let followers = a.u("/communities/board/followers?page=1");
+    let (_, for_c) = signed_get(&c, &followers).await;
+    assert!(for_c.contains(&c.u("/users/cal")), "{for_c}");
+    let (_, for_d) = signed_get(&d, &followers).await;
+    assert!(!for_d.contains("/users/"), "{for_d}");
+    let anyone = reqwest::Client::new()
+        .get(&followers)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!anyone.contains("/users/"), "{anyone}");
     wait_quiet(&[&a, &b, &c]).await;
     for (i, t) in [(&b, &bea), (&c, &cal)] {
         eventually("new threads reach the members' servers", || async {

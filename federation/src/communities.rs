@@ -440,27 +440,6 @@ impl Federation {
                             Err(e) if e.is_network() => {
                                 return Err(InboxError::KeyUnavailable(e.to_string()))
                             }
-                            // A members-only post is not served to this server's fetch (its
-                            // origin cannot know who belongs to another server's group): the
-                            // group, which checked its author, vouches for its own members'
-                            // posts, as long as the author is on the object's host.
-                            Err(crate::client::FetchError::Status(401 | 403 | 404))
-                                if !c.is_public()
-                                    && embedded.as_ref().is_some_and(|o| {
-                                        o.get("attributedTo")
-                                            .and_then(first_url)
-                                            .and_then(|a| host_of(&a))
-                                            == host_of(&obj_id)
-                                            && Self::addressed_to(o, &c.actor)
-                                    })
-                                    && inner
-                                        .get("actor")
-                                        .and_then(first_url)
-                                        .and_then(|a| host_of(&a))
-                                        == host_of(&obj_id) =>
-                            {
-                                embedded.clone().unwrap_or(Value::Null)
-                            }
                             Err(_) => {
                                 return Ok(Accepted::Ignored(
                                     "announced object not found at its origin".into(),
@@ -728,6 +707,64 @@ impl Federation {
             }
         }
         Ok(stored)
+    }
+
+    /// Does the server `host` have a member of `c` (or is it the group's own server)? That is
+    /// what lets it fetch the community's members-only things (DESIGN §4, visibility). For
+    /// another server's group, its members are read from its followers collection, which it
+    /// shows in full to this server because this server has a member.
+    pub async fn host_has_member(&self, c: &Community, host: &str) -> Result<bool> {
+        if host == c.actor.host {
+            return Ok(true);
+        }
+        if c.row.local {
+            let members = kogi_core::follows::followers(
+                &self.core,
+                c.actor.id,
+                kogi_core::follows::ACCEPTED,
+                0,
+                100_000,
+            )
+            .await?;
+            return Ok(members.iter().any(|a| a.host == host));
+        }
+        let Some(url) = c.actor.followers_url.clone() else {
+            return Ok(false);
+        };
+        let mut next = Some(url);
+        for _ in 0..20 {
+            let Some(u) = next.take() else { break };
+            if host_of(&u).as_deref() != Some(c.actor.host.as_str()) {
+                break;
+            }
+            let Ok(page) = self.fetch_json(&u).await else {
+                break;
+            };
+            let items = page
+                .get("orderedItems")
+                .or_else(|| page.get("items"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if items
+                .iter()
+                .filter_map(first_url)
+                .any(|m| host_of(&m).as_deref() == Some(host))
+            {
+                return Ok(true);
+            }
+            next = page
+                .get("next")
+                .or_else(|| {
+                    if items.is_empty() {
+                        page.get("first")
+                    } else {
+                        None
+                    }
+                })
+                .and_then(first_url);
+        }
+        Ok(false)
     }
 
     /// The community a post belongs to, if any.

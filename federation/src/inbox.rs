@@ -58,6 +58,14 @@ pub enum Accepted {
     Ignored(String),
 }
 
+/// A signed request as the HTTP layer hands it over (a GET has no body).
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: Option<&'a [u8]>,
+}
+
 /// An inbound POST as the HTTP layer hands it over.
 pub struct Inbound<'a> {
     pub method: &'a str,
@@ -78,7 +86,13 @@ fn signature_header(headers: &http::HeaderMap) -> Option<String> {
 }
 
 impl Federation {
-    pub async fn receive(&self, req: Inbound<'_>) -> Result<Accepted, InboxError> {
+    /// Checks a request's HTTP signature (draft-cavage, as Mastodon signs) and returns the
+    /// signing actor: the key cached or fetched (once more on failure, for rotation), the
+    /// sender's instance not blocked. Used by the inbox and by signed GETs of private things.
+    pub async fn verify_signed(
+        &self,
+        req: &SignedRequest<'_>,
+    ) -> Result<kogi_core::accounts::Actor, InboxError> {
         // Signature header.
         let header = signature_header(req.headers)
             .ok_or_else(|| InboxError::Unauthorized("no signature".into()))?;
@@ -88,7 +102,7 @@ impl Federation {
             method: req.method,
             path_and_query: req.path_and_query,
             headers: req.headers,
-            body: Some(req.body),
+            body: req.body,
         };
         let policy = VerifyPolicy::default();
         let owner_hint = signatures::key_owner_hint(&params.key_id);
@@ -103,31 +117,18 @@ impl Federation {
                     "a local key signed a remote request".into(),
                 ))
             }
-            None => {
-                // A Delete from an actor never seen: nothing to delete, and no fetch (the
-                // actor is usually gone already).
-                if let Ok(doc) = serde_json::from_slice::<Value>(req.body) {
-                    if doc.get("type").and_then(Value::as_str) == Some("Delete")
-                        && doc.get("actor").and_then(Value::as_str) == Some(owner_hint.as_str())
-                    {
-                        return Ok(Accepted::Ignored("Delete from an unknown actor".into()));
-                    }
+            None => match self.fetch_actor(&owner_hint).await {
+                Ok(a) => (a, true),
+                Err(e) if e.is_network() => return Err(InboxError::KeyUnavailable(e.to_string())),
+                Err(FetchError::Refused(m)) => {
+                    return Err(InboxError::Unauthorized(format!("key owner refused: {m}")))
                 }
-                match self.fetch_actor(&owner_hint).await {
-                    Ok(a) => (a, true),
-                    Err(e) if e.is_network() => {
-                        return Err(InboxError::KeyUnavailable(e.to_string()))
-                    }
-                    Err(FetchError::Refused(m)) => {
-                        return Err(InboxError::Unauthorized(format!("key owner refused: {m}")))
-                    }
-                    Err(e) => {
-                        return Err(InboxError::Unauthorized(format!(
-                            "key owner unavailable: {e}"
-                        )))
-                    }
+                Err(e) => {
+                    return Err(InboxError::Unauthorized(format!(
+                        "key owner unavailable: {e}"
+                    )))
                 }
-            }
+            },
         };
         let mut actor = actor;
         if actor.key_id.as_deref() != Some(params.key_id.as_str()) {
@@ -159,6 +160,37 @@ impl Federation {
         if kogi_core::deliveries::is_blocked(&self.core, &actor.host).await? {
             return Err(InboxError::Blocked);
         }
+        Ok(actor)
+    }
+
+    pub async fn receive(&self, req: Inbound<'_>) -> Result<Accepted, InboxError> {
+        // A Delete from an actor never seen: nothing to delete, and no fetch (the actor is
+        // usually gone already).
+        if let Some(params) =
+            signature_header(req.headers).and_then(|h| signatures::parse_signature_header(&h).ok())
+        {
+            let owner_hint = signatures::key_owner_hint(&params.key_id);
+            if kogi_core::actors::find_by_key_id(&self.core, &params.key_id)
+                .await?
+                .is_none()
+            {
+                if let Ok(doc) = serde_json::from_slice::<Value>(req.body) {
+                    if doc.get("type").and_then(Value::as_str) == Some("Delete")
+                        && doc.get("actor").and_then(Value::as_str) == Some(owner_hint.as_str())
+                    {
+                        return Ok(Accepted::Ignored("Delete from an unknown actor".into()));
+                    }
+                }
+            }
+        }
+        let actor = self
+            .verify_signed(&SignedRequest {
+                method: req.method,
+                path_and_query: req.path_and_query,
+                headers: req.headers,
+                body: Some(req.body),
+            })
+            .await?;
 
         // Parse, then de-duplicate by id.
         let doc: Value = serde_json::from_slice(req.body)

@@ -624,14 +624,50 @@ pub async fn community_document(state: &AppState, handle: &str) -> Response {
     }
 }
 
+/// The server that signed a GET, if it did and the signature holds.
+pub async fn signed_by(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Option<Actor> {
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| uri.path().to_string());
+    state
+        .fed
+        .verify_signed(&kogi_federation::inbox::SignedRequest {
+            method: "GET",
+            path_and_query: &path,
+            headers,
+            body: None,
+        })
+        .await
+        .ok()
+}
+
 async fn community_followers(
     State(state): State<AppState>,
     axum::extract::Path(h): axum::extract::Path<String>,
     Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Response {
     match live_community(&state, &h).await {
-        // Members of private communities are not listed to the world; the count is.
+        // Members of private communities are not listed to the world, only to the servers
+        // of other members (who check fetches of members-only posts with it); the count is.
         Ok(c) if !c.is_public() => {
+            if let Some(signer) = signed_by(&state, &headers, &uri).await {
+                if state
+                    .fed
+                    .host_has_member(&c, &signer.host)
+                    .await
+                    .unwrap_or(false)
+                {
+                    return collection_of(&state, &h, "community", "followers", q.page.or(Some(1)))
+                        .await;
+                }
+            }
             let (n, _) = follows::counts(&state.core, c.actor.id)
                 .await
                 .unwrap_or((0, 0));
@@ -760,9 +796,38 @@ async fn inbox(State(state): State<AppState>, req: axum::extract::Request) -> Re
     }
 }
 
+/// A post of a private community, fetched with a signature by a server that has one of its
+/// members (or is the group's): the only way members elsewhere can check it at its origin.
+async fn members_may_fetch(
+    state: &AppState,
+    p: &kogi_core::posts::Post,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> bool {
+    let Ok(Some(c)) = state.fed.community_of(p).await else {
+        return false;
+    };
+    if c.is_public() || p.visibility() == kogi_core::posts::Visibility::Direct {
+        return false;
+    }
+    let Some(signer) = signed_by(state, headers, uri).await else {
+        return false;
+    };
+    state
+        .fed
+        .host_has_member(&c, &signer.host)
+        .await
+        .unwrap_or(false)
+}
+
 /// A local post's ActivityPub document. Followers-only and direct posts are pushed to their
 /// audience, never served here; deleted ones answer 410.
-pub async fn post_document(state: &AppState, token: &str) -> Response {
+pub async fn post_document(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Response {
     let ap_id = format!("{}/posts/{token}", state.config.public_url);
     match kogi_core::posts::find_by_ap_id(&state.core, &ap_id).await {
         Ok(Some(p)) if p.local => {
@@ -775,7 +840,8 @@ pub async fn post_document(state: &AppState, token: &str) -> Response {
             if !matches!(
                 p.visibility(),
                 kogi_core::posts::Visibility::Public | kogi_core::posts::Visibility::Unlisted
-            ) {
+            ) && !members_may_fetch(state, &p, headers, uri).await
+            {
                 return not_found_json();
             }
             match state.fed.post_document(&p).await {

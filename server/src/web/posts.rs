@@ -453,10 +453,11 @@ fn reply_values(p: &Post) -> Value {
 pub async fn post(
     ctx: WebCtx,
     headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
     if crate::ap::wants_json(&headers) {
-        return Ok(crate::ap::post_document(&ctx.state, &token).await);
+        return Ok(crate::ap::post_document(&ctx.state, &token, &headers, &uri).await);
     }
     let ap_id = format!("{}/posts/{token}", ctx.state.config.public_url);
     let post = posts::find_by_ap_id(&ctx.state.core, &ap_id)
