@@ -1833,7 +1833,7 @@ async fn chromium_runs_a_community_through_its_pages() {
         .goto(&a.u("/communities/ceramics/moderation"))
         .await
         .unwrap();
-    click(&br, "button[value=approve]").await;
+    click(&br, "button[value=approve][type=submit]").await;
     assert!(main_text(&br).await.contains("No one is waiting."));
 
     // otto starts a thread with a poll, votes once, and comments.
@@ -1898,7 +1898,7 @@ async fn chromium_runs_a_community_through_its_pages() {
         .await
         .unwrap();
     assert!(main_text(&br).await.contains("the kiln is free"));
-    click(&br, ".report-row button[value=remove]").await;
+    click(&br, ".report-row button[value=remove][type=submit]").await;
     assert_eq!(
         a.sql_count(&format!(
             "SELECT COUNT(*) AS n FROM posts WHERE id = {comment} AND deleted_at IS NOT NULL"
@@ -1909,13 +1909,13 @@ async fn chromium_runs_a_community_through_its_pages() {
         .goto(&a.u("/communities/ceramics/moderation"))
         .await
         .unwrap();
-    click(&br, "button[value=resolve]").await;
+    click(&br, "button[value=resolve][type=submit]").await;
     assert!(main_text(&br).await.contains("No open reports."));
     br.client
         .goto(&a.u("/communities/ceramics/members"))
         .await
         .unwrap();
-    click(&br, "button[value=moderator]").await;
+    click(&br, "button[value=moderator][type=submit]").await;
     assert_eq!(
         a.sql_count("SELECT COUNT(*) AS n FROM community_roles WHERE role = 'moderator'"),
         1
@@ -1961,7 +1961,7 @@ async fn chromium_runs_a_community_through_its_pages() {
         .goto(&a.u("/communities/ceramics/moderation"))
         .await
         .unwrap();
-    click(&br, "button[value=invite_link]").await;
+    click(&br, "button[value=invite_link][type=submit]").await;
     let link = br
         .client
         .find(fantoccini::Locator::Css("#invite-link"))
