@@ -1081,6 +1081,28 @@ async fn invites_reports_polls_and_announcements() {
     assert_eq!(threads[0]["pinned"], true);
     let n = ok(&a, &ivan, Method::GET, "/notifications", None).await;
     assert!(n.to_string().contains("announcement"), "{n}");
+    // Members elsewhere are told too: their server acts on the announced pin.
+    wait_quiet(&[&a, &b]).await;
+    eventually("bea on B is told of the announcement", || async {
+        ok(&b, &bea, Method::GET, "/notifications", None)
+            .await
+            .to_string()
+            .contains("announcement")
+    })
+    .await;
+    let web = b.login("bea", crate::harness::PASSWORD).await;
+    let page = web
+        .get(b.u("/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("made an announcement") && page.contains("invited you to join"),
+        "{page}"
+    );
     let featured: Value = reqwest::Client::new()
         .get(a.u("/communities/cohort/featured"))
         .header("accept", "application/activity+json")

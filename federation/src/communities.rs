@@ -283,7 +283,7 @@ impl Federation {
             o.remove("@context");
         }
         let announce = json!({
-            "@context": AS_CONTEXT,
+            "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
             "id": new_id(&base, "announce"),
             "type": "Announce",
             "actor": c.actor.ap_id,
@@ -533,6 +533,10 @@ impl Federation {
             return match store::post_link(&self.core, p.id).await? {
                 Some(l) if l.community_id == c.id() => {
                     moderation::set_pinned(&self.core, p.id, add).await?;
+                    if add && inner.get("kogi:announcement").and_then(Value::as_bool) == Some(true)
+                    {
+                        self.notify_announcement(c, &p).await?;
+                    }
                     Ok(Accepted::Applied("featured changed".into()))
                 }
                 _ => Err(InboxError::Unauthorized(
@@ -545,18 +549,42 @@ impl Federation {
         ))
     }
 
+    /// Tells a community's members on this server about an announcement (a notification).
+    async fn notify_announcement(&self, c: &Community, p: &Post) -> Result<()> {
+        let members = kogi_core::follows::followers(
+            &self.core,
+            c.actor.id,
+            kogi_core::follows::ACCEPTED,
+            0,
+            100_000,
+        )
+        .await?;
+        for m in members.iter().filter(|m| m.local) {
+            posts::notify(&self.core, m.id, "announcement", c.actor.id, Some(p.id)).await?;
+        }
+        Ok(())
+    }
+
     /// Pins or unpins a thread of a local community (its featured collection) and announces
-    /// it as `Add` or `Remove` with the featured collection as target, as Lemmy does.
+    /// it as `Add` or `Remove` with the featured collection as target, as Lemmy does. An
+    /// announcement (`announcement`) is a pin that also notifies every member: here directly,
+    /// elsewhere through `kogi:announcement` on the `Add`, which their servers act on.
     pub async fn set_pinned(
         &self,
         by: &Actor,
         c: &Community,
         p: &Post,
         pinned: bool,
+        announcement: bool,
     ) -> Result<()> {
+        let pinned = pinned || announcement;
         moderation::set_pinned(&self.core, p.id, pinned).await?;
+        if announcement {
+            self.notify_announcement(c, p).await?;
+        }
         let activity = json!({
-            "@context": AS_CONTEXT,
+            "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
+            "kogi:announcement": announcement,
             "id": new_id(&self.core.config.public_url, if pinned { "add" } else { "remove" }),
             "type": if pinned { "Add" } else { "Remove" },
             "actor": by.ap_id,

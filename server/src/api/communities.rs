@@ -1000,15 +1000,8 @@ pub async fn pin(
     let (_, p) = thread_in(&state, &c, id).await?;
     state
         .fed
-        .set_pinned(&user.person.actor, &c, &p, body.pinned || body.announce)
+        .set_pinned(&user.person.actor, &c, &p, body.pinned, body.announce)
         .await?;
-    if body.announce {
-        for (m, _) in store::members(&state.core, &c).await? {
-            if m.local {
-                posts::notify(&state.core, m.id, "announcement", c.actor.id, Some(p.id)).await?;
-            }
-        }
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 

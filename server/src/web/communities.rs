@@ -491,22 +491,11 @@ pub async fn moderate(
     let fed = &ctx.state.fed;
     match form.action.as_str() {
         "lock" | "unlock" => fed.set_locked(&me, &c, &t, form.action == "lock").await?,
-        "pin" | "unpin" => fed.set_pinned(&me, &c, &t, form.action == "pin").await?,
-        "announce" => {
-            fed.set_pinned(&me, &c, &t, true).await?;
-            for (m, _) in store::members(&ctx.state.core, &c).await? {
-                if m.local {
-                    kogi_core::posts::notify(
-                        &ctx.state.core,
-                        m.id,
-                        "announcement",
-                        c.actor.id,
-                        Some(t.id),
-                    )
-                    .await?;
-                }
-            }
+        "pin" | "unpin" => {
+            fed.set_pinned(&me, &c, &t, form.action == "pin", false)
+                .await?
         }
+        "announce" => fed.set_pinned(&me, &c, &t, true, true).await?,
         "remove" => {
             let target = match form.post {
                 Some(pid) => kogi_core::posts::find(&ctx.state.core, pid)
