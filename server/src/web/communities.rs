@@ -38,7 +38,9 @@ async fn lookup(ctx: &WebCtx, handle: &str) -> Result<kogi_core::communities::Co
                 .await?
             {
                 Some(a) => Some(a),
-                None => ctx.state.fed.resolve(h).await.ok(),
+                // Looked up over the network for signed-in people only.
+                None if ctx.person().is_some() => ctx.state.fed.resolve(h).await.ok(),
+                None => None,
             };
             match actor.filter(|a| a.kind == "community") {
                 Some(a) => store::find_by_actor(&ctx.state.core, a.id).await?,
