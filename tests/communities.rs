@@ -5,33 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::harness::{eventually, tool, wait_quiet, Instance};
+use crate::harness::{api, api_ok as ok, eventually, tool, wait_quiet, Instance};
 use crate::interop::BovinePeer;
-
-async fn api(
-    i: &Instance,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = reqwest::Client::new().request(method, i.u(&format!("/api/kogi/v1{path}")));
-    if !token.is_empty() {
-        r = r.bearer_auth(token);
-    }
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn ok(i: &Instance, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let (s, v) = api(i, token, method.clone(), path, body).await;
-    assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
-    v
-}
 
 /// GETs `url` as ActivityPub JSON, signed by `signer`'s instance actor as Kogi signs its
 /// fetches; the status and body.

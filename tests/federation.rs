@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 
-use crate::harness::{eventually, sqlite_only, wait_quiet, Instance, PASSWORD};
+use crate::harness::{api, eventually, sqlite_only, wait_quiet, Instance, PASSWORD};
 
 const AP: &str = "application/activity+json";
 
@@ -23,24 +23,6 @@ async fn get_json(url: &str) -> (u16, Value, String) {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     (status, r.json().await.unwrap_or(Value::Null), ct)
-}
-
-async fn api(
-    i: &Instance,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .request(method, i.u(&format!("/api/kogi/v1{path}")))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 fn host(i: &Instance) -> String {

@@ -753,3 +753,37 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A JSON API call (`/api/kogi/v1{path}`) with a bearer token (none when empty): the status
+/// and the JSON answer (`null` when there is none).
+pub async fn api(
+    i: &Instance,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut r = reqwest::Client::new().request(method, i.u(&format!("/api/kogi/v1{path}")));
+    if !token.is_empty() {
+        r = r.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// [`api`] that must succeed (2xx): the JSON answer.
+pub async fn api_ok(
+    i: &Instance,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (s, v) = api(i, token, method.clone(), path, body).await;
+    assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
+    v
+}

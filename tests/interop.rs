@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{eventually, free_port, sqlite_only, tool, wait_quiet, Instance};
+use crate::harness::{api, eventually, free_port, sqlite_only, tool, wait_quiet, Instance};
 
 const AP: &str = "application/activity+json";
 
@@ -163,24 +163,6 @@ async fn get_json(url: &str) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-async fn api(
-    i: &Instance,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .request(method, i.u(&format!("/api/kogi/v1{path}")))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 /// Asserts that bovine's verifier accepted every signed request Kogi made to the peer.

@@ -407,15 +407,15 @@ impl Federation {
             }
             _ => false,
         };
+        let reject = answer(
+            "Reject",
+            &self.base(),
+            &target.ap_id,
+            &follow_id,
+            &sender.ap_id,
+        );
         if banned || kogi_core::blocks::blocked_either_way(&self.core, sender.id, target.id).await?
         {
-            let reject = answer(
-                "Reject",
-                &self.base(),
-                &target.ap_id,
-                &follow_id,
-                &sender.ap_id,
-            );
             self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
                 .await?;
             return Ok(Accepted::Applied("Follow rejected (blocked)".into()));
@@ -439,13 +439,6 @@ impl Federation {
             _ => (false, false),
         };
         if invite_only && !invited {
-            let reject = answer(
-                "Reject",
-                &self.base(),
-                &target.ap_id,
-                &follow_id,
-                &sender.ap_id,
-            );
             self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
                 .await?;
             follows::remove(&self.core, sender.id, target.id).await?;
