@@ -62,26 +62,10 @@ async fn a_community_relays_threads_comments_and_likes_between_three_instances()
     let gref = format!("garden@localhost:{}", a.port);
 
     // The group as ActivityPub: a Group with a moderators collection.
-    let doc: Value = reqwest::Client::new()
-        .get(a.u("/communities/garden"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = crate::harness::ap_get(&a.u("/communities/garden")).await;
     assert_eq!(doc["type"], "Group");
     assert_eq!(doc["attributedTo"], a.u("/communities/garden/moderators"));
-    let mods: Value = reqwest::Client::new()
-        .get(a.u("/communities/garden/moderators"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mods: Value = crate::harness::ap_get(&a.u("/communities/garden/moderators")).await;
     assert!(mods.to_string().contains(&a.u("/users/alice")));
 
     // B and C join (Follow → Accept).
@@ -682,15 +666,7 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
                 && r["activity"]["object"]["object"]["type"] == "Page"),
         "{announces:?}"
     );
-    let page: Value = reqwest::Client::new()
-        .get(&uri)
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = crate::harness::ap_get(&uri).await;
     assert_eq!(page["type"], "Page");
     assert_eq!(page["name"], "Welcome");
     assert_eq!(page["audience"], group);
@@ -1078,15 +1054,7 @@ async fn invites_reports_polls_and_announcements() {
         page.contains("made an announcement") && page.contains("invited you to join"),
         "{page}"
     );
-    let featured: Value = reqwest::Client::new()
-        .get(a.u("/communities/cohort/featured"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let featured: Value = crate::harness::ap_get(&a.u("/communities/cohort/featured")).await;
     assert_eq!(
         featured["totalItems"], 0,
         "an invite-only community does not list its threads"
@@ -1668,15 +1636,7 @@ async fn chat_messages_arrive_live_in_the_page_and_reach_members_servers_only() 
     assert_eq!(s, 403, "no stream for someone not signed in");
 
     // C took bea's message from B (its origin), where it is served at its unguessable id.
-    let note: Value = reqwest::Client::new()
-        .get(&bea_uri)
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let note: Value = crate::harness::ap_get(&bea_uri).await;
     assert_eq!(note["type"], "Note");
     assert_eq!(note["to"], json!([a.u("/communities/studio")]));
     let (s, _) = (

@@ -787,3 +787,16 @@ pub async fn api_ok(
     assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
     v
 }
+
+/// An ActivityPub document fetched without a signature, as anyone may.
+pub async fn ap_get(url: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(url)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

@@ -582,19 +582,39 @@ impl Federation {
         if announcement {
             self.notify_announcement(c, p).await?;
         }
-        let activity = json!({
+        let mut activity = Self::collection_change(
+            &self.core.config.public_url,
+            by,
+            c,
+            pinned,
+            &p.ap_id,
+            &c.row.featured_url,
+        );
+        activity["kogi:announcement"] = json!(announcement);
+        self.relay(c, &activity, None).await
+    }
+
+    /// `Add` or `Remove` of `object` on one of a local group's collections (`target`), by
+    /// `by`, addressed as Lemmy addresses it; the group relays it.
+    fn collection_change(
+        base: &str,
+        by: &Actor,
+        c: &Community,
+        add: bool,
+        object: &str,
+        target: &Option<String>,
+    ) -> Value {
+        json!({
             "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
-            "kogi:announcement": announcement,
-            "id": new_id(&self.core.config.public_url, if pinned { "add" } else { "remove" }),
-            "type": if pinned { "Add" } else { "Remove" },
+            "id": new_id(base, if add { "add" } else { "remove" }),
+            "type": if add { "Add" } else { "Remove" },
             "actor": by.ap_id,
             "to": [c.actor.ap_id],
             "cc": [c.actor.followers_url],
             "audience": c.actor.ap_id,
-            "object": p.ap_id,
-            "target": c.row.featured_url,
-        });
-        self.relay(c, &activity, None).await
+            "object": object,
+            "target": target,
+        })
     }
 
     /// Locks or unlocks a thread of a local community and announces it (`Lock`, or
@@ -861,17 +881,14 @@ impl Federation {
         if before.is_some_and(Role::moderates) == moderator {
             return Ok(());
         }
-        let activity = json!({
-            "@context": AS_CONTEXT,
-            "id": new_id(&self.core.config.public_url, if moderator { "add" } else { "remove" }),
-            "type": if moderator { "Add" } else { "Remove" },
-            "actor": by.ap_id,
-            "to": [c.actor.ap_id],
-            "cc": [c.actor.followers_url],
-            "audience": c.actor.ap_id,
-            "object": who.ap_id,
-            "target": c.row.moderators_url,
-        });
+        let activity = Self::collection_change(
+            &self.core.config.public_url,
+            by,
+            c,
+            moderator,
+            &who.ap_id,
+            &c.row.moderators_url,
+        );
         self.relay(c, &activity, None).await
     }
 
