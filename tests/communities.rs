@@ -1936,6 +1936,50 @@ async fn chromium_runs_a_community_through_its_pages() {
     assert!(main_text(&br)
         .await
         .contains("Welcome! You are a member now."));
+    // maya removes nina from the members page, then bans her; she cannot join again.
+    browser_login(&br, &a, "maya").await;
+    let nina = format!("nina@localhost:{}", a.port);
+    let row = format!("form:has(input[name=person][value='{nina}'])");
+    br.client
+        .goto(&a.u("/communities/ceramics/members"))
+        .await
+        .unwrap();
+    click(&br, &format!("{row} button[value=remove][type=submit]")).await;
+    assert!(!main_text(&br).await.contains(&nina));
+    browser_login(&br, &a, "nina").await;
+    br.client.goto(&link).await.unwrap();
+    click(&br, "form[action$='/join'] button[type=submit]").await;
+    let text = main_text(&br).await;
+    assert!(
+        text.contains("This invite link was already used"),
+        "a used link does not admit twice: {text}"
+    );
+    click(&br, "form[action$='/join'] button[type=submit]").await;
+    assert!(main_text(&br)
+        .await
+        .contains("Your request to join was sent."));
+    browser_login(&br, &a, "maya").await;
+    br.client
+        .goto(&a.u("/communities/ceramics/moderation"))
+        .await
+        .unwrap();
+    click(&br, "button[value=approve][type=submit]").await;
+    br.client
+        .goto(&a.u("/communities/ceramics/members"))
+        .await
+        .unwrap();
+    click(&br, &format!("{row} button[value=ban][type=submit]")).await;
+    assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM community_bans"), 1);
+    browser_login(&br, &a, "nina").await;
+    br.client.goto(&a.u("/communities/ceramics")).await.unwrap();
+    assert!(main_text(&br)
+        .await
+        .contains("You are banned from this community."));
+    assert!(br
+        .client
+        .find(fantoccini::Locator::Css("form[action$='/join']"))
+        .await
+        .is_err());
 
     // A comment on the locked thread is refused with a message, and nothing is stored.
     browser_login(&br, &a, "otto").await;

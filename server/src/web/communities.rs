@@ -298,6 +298,9 @@ pub async fn join(
             Ok(ctx.redirect_with_flash(&to, "success", "community_joined"))
         }
         Ok(_) => Ok(ctx.redirect_with_flash(&to, "success", "community_requested")),
+        Err(kogi_core::Error::Invalid {
+            field: "invite", ..
+        }) => Ok(ctx.redirect_with_flash(&to, "error", "invite_used")),
         Err(e) => refused(&ctx, &to, e),
     }
 }
