@@ -84,6 +84,40 @@ pub fn parse_group_terms(doc: &Value) -> RemoteCommunity {
     }
 }
 
+/// Which servers have members of other servers' groups, as last read (for a minute).
+struct MemberHostsCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<(String, String), (std::time::Instant, bool)>>,
+}
+
+impl MemberHostsCache {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+    fn lookup(&self, key: &(String, String)) -> Option<bool> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, v)| *v)
+    }
+
+    fn remember(&self, key: (String, String), value: bool) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            }
+            entries.insert(key, (std::time::Instant::now(), value));
+        }
+    }
+}
+
+fn member_hosts_cache() -> &'static MemberHostsCache {
+    static CACHE: std::sync::OnceLock<MemberHostsCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| MemberHostsCache {
+        entries: Default::default(),
+    })
+}
+
 /// Two URLs naming the same collection of a group, forgiving what Lemmy writes: doubled
 /// slashes (`…/c/name//featured`), a trailing slash, and `https` in documents of a group
 /// whose id is `http` (the group relaying the activity vouches for its own collections).
@@ -776,8 +810,24 @@ impl Federation {
             .await?;
             return Ok(members.iter().any(|a| a.host == host));
         }
+        // A yes is remembered for a minute (a page of a private thread can mean many
+        // fetches); a no is not, so that a member who just joined is served at once.
+        let key = (c.actor.ap_id.clone(), host.to_string());
+        if member_hosts_cache().lookup(&key) == Some(true) {
+            return Ok(true);
+        }
+        let found = self.remote_group_has_member(c, host).await;
+        if found {
+            member_hosts_cache().remember(key, true);
+        }
+        Ok(found)
+    }
+
+    /// Reads another server's group's followers collection (at most 20 pages) for a member
+    /// on `host`.
+    async fn remote_group_has_member(&self, c: &Community, host: &str) -> bool {
         let Some(url) = c.actor.followers_url.clone() else {
-            return Ok(false);
+            return false;
         };
         let mut next = Some(url);
         for _ in 0..20 {
@@ -799,7 +849,7 @@ impl Federation {
                 .filter_map(first_url)
                 .any(|m| host_of(&m).as_deref() == Some(host))
             {
-                return Ok(true);
+                return true;
             }
             next = page
                 .get("next")
@@ -812,7 +862,7 @@ impl Federation {
                 })
                 .and_then(first_url);
         }
-        Ok(false)
+        false
     }
 
     /// The community a post belongs to, if any.
