@@ -763,6 +763,48 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
         0
     );
 
+    // Made a moderator, the peer may remove someone else's thread: a Delete sent to the
+    // group, which announces it to the members (as a Lemmy moderator's removal arrives).
+    let old = ok(
+        &a,
+        &alice,
+        Method::POST,
+        "/communities/garden/threads",
+        Some(json!({"title": "Old notice", "content": "Out of date."})),
+    )
+    .await;
+    let old_uri = old["uri"].as_str().unwrap().to_string();
+    ok(
+        &a,
+        &alice,
+        Method::PUT,
+        &format!(
+            "/communities/garden/roles/{}",
+            crate::harness::urlencode(&peer.actor())
+        ),
+        Some(json!({"role": "moderator"})),
+    )
+    .await;
+    let r = peer
+        .control("/control/send", json!({"target": gref, "activity": {"type": "Delete", "object": old_uri, "summary": "outdated"}}))
+        .await;
+    assert_eq!(r["status"], 202, "{r}");
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{old_uri}' AND deleted_at IS NOT NULL"
+        )),
+        1
+    );
+    wait_quiet(&[&a]).await;
+    assert!(
+        peer.inbox()
+            .iter()
+            .any(|r| r["activity"]["type"] == "Announce"
+                && r["activity"]["object"]["type"] == "Delete"
+                && r["activity"]["object"]["object"] == old_uri),
+        "the removal is announced"
+    );
+
     // A banned peer's thread is refused (403) and not stored.
     ok(
         &a,
