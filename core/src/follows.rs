@@ -172,6 +172,22 @@ pub async fn counts(core: &Core, actor_id: i64) -> Result<(i64, i64)> {
     })
 }
 
+/// Has the actor an accepted follower on `host` (host and port)?
+pub async fn has_follower_on(core: &Core, target_id: i64, host: &str) -> Result<bool> {
+    let host = host.to_string();
+    let n: i64 = db_run!(core.db, |conn| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::target_id.eq(target_id))
+            .filter(follows::state.eq(ACCEPTED))
+            .filter(actors::host.eq(&host))
+            .filter(actors::deleted_at.is_null())
+            .count()
+            .get_result(conn)?)
+    })?;
+    Ok(n > 0)
+}
+
 /// Where to deliver to an actor's followers: each remote follower's shared inbox when it has
 /// one (once per shared inbox), else its own inbox.
 pub async fn follower_inboxes(core: &Core, target_id: i64) -> Result<Vec<String>> {

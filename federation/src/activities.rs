@@ -194,6 +194,11 @@ pub fn new_id(base: &str, kind: &str) -> String {
     format!("{base}/activities/{kind}/{}", uuid_v4())
 }
 
+/// A new unguessable token for a local object's URL (`/posts/{token}`, `/chat/{token}`).
+pub fn new_token() -> String {
+    uuid_v4()
+}
+
 fn uuid_v4() -> String {
     use rand::Rng;
     let b: [u8; 16] = rand::thread_rng().gen();
@@ -582,6 +587,11 @@ impl Federation {
     pub async fn announce_profile_update(&self, actor: &Actor) -> kogi_core::Result<()> {
         let (followers, following) = follows::counts(&self.core, actor.id).await?;
         let doc = crate::actors::local_actor_json(actor, &self.base(), followers, following);
+        self.send_actor_update(actor, doc).await
+    }
+
+    /// Sends `Update` of a local actor's document (a person's, a group's) to its followers.
+    pub async fn send_actor_update(&self, actor: &Actor, doc: Value) -> kogi_core::Result<()> {
         let activity = json!({
             "@context": doc["@context"].clone(),
             "id": new_id(&self.base(), "update"),

@@ -136,33 +136,7 @@ fn same_collection(a: &str, b: &str) -> bool {
 /// A title for a thread that came without one (a `Note` mentioning the group, as Mastodon
 /// sends it): the first line of its text without leading mentions, at most 100 characters.
 pub fn title_from_content(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    let mut tag = String::new();
-    for ch in html.chars() {
-        match ch {
-            '<' => {
-                in_tag = true;
-                tag.clear();
-            }
-            '>' if in_tag => {
-                in_tag = false;
-                let t = tag.to_ascii_lowercase();
-                if t.starts_with("br") || t.starts_with("/p") || t.starts_with("/li") {
-                    text.push('\n');
-                }
-            }
-            _ if in_tag => tag.push(ch),
-            _ => text.push(ch),
-        }
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ");
+    let text = crate::vocab::strip_html(html);
     let line = text
         .lines()
         .map(|l| {
@@ -713,6 +687,79 @@ impl Federation {
         }
     }
 
+    /// A community by what someone typed: a local handle, `name@host`, `!name@host` or its
+    /// URL. Another server's is taken from what is stored here, else looked up over the
+    /// network when `fetch` (an unreachable server is the error). Deleted ones are `None`.
+    pub async fn find_community(
+        &self,
+        reference: &str,
+        fetch: bool,
+    ) -> std::result::Result<Option<Community>, crate::client::FetchError> {
+        let db = |e: Error| crate::client::FetchError::Network(format!("database: {e}"));
+        let r = reference.trim().trim_start_matches(['!', '@']);
+        let here = self.core.config.host();
+        let actor = match r.split_once('@') {
+            _ if r.contains("://") => match kogi_core::actors::find_by_ap_id(&self.core, r)
+                .await
+                .map_err(db)?
+            {
+                Some(a) => Some(a),
+                None if fetch => Some(self.fetch_actor(r).await?),
+                None => None,
+            },
+            None => return Ok(self.live(store::find_by_handle(&self.core, r).await.map_err(db)?)),
+            Some((name, host)) if host == here => {
+                return Ok(self.live(store::find_by_handle(&self.core, name).await.map_err(db)?))
+            }
+            Some((name, host)) => {
+                match kogi_core::actors::find_remote_by_handle(&self.core, name, host)
+                    .await
+                    .map_err(db)?
+                {
+                    Some(a) => Some(a),
+                    None if fetch => Some(self.resolve(r).await?),
+                    None => None,
+                }
+            }
+        };
+        match actor.filter(|a| a.kind == "community") {
+            Some(a) => Ok(self.live(store::find_by_actor(&self.core, a.id).await.map_err(db)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn live(&self, c: Option<Community>) -> Option<Community> {
+        c.filter(|c| !c.is_deleted())
+    }
+
+    /// Linked portfolios as typed (a local handle, `name@host` or a URL) made into their actor
+    /// URLs; one that is not a portfolio is refused.
+    pub async fn portfolio_urls(&self, list: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for p in list {
+            let p = p.trim().trim_start_matches('@');
+            let actor = if p.contains('@') || p.contains('/') {
+                self.resolve(p).await.ok()
+            } else {
+                kogi_core::accounts::find_local_actor(&self.core, p).await?
+            };
+            match actor {
+                Some(a) if a.kind == "portfolio" && a.deleted_at.is_none() => out.push(a.ap_id),
+                _ => return Err(Error::invalid("portfolios", "portfolio_unknown")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Another server's public community with no thread known here: its latest threads are
+    /// read from its outbox first.
+    pub async fn backfill_if_empty(&self, c: &Community) -> Result<()> {
+        if !c.row.local && c.is_public() && store::threads(&self.core, c.id()).await?.is_empty() {
+            self.backfill(c).await?;
+        }
+        Ok(())
+    }
+
     /// Reads the latest threads of another server's public community from its outbox (as
     /// Kogi and Lemmy list them: `Announce` of a `Create(Page)` or of the `Page` by id), so
     /// that a community found or just joined is not empty. Each thread is taken from its
@@ -800,15 +847,7 @@ impl Federation {
             return Ok(true);
         }
         if c.row.local {
-            let members = kogi_core::follows::followers(
-                &self.core,
-                c.actor.id,
-                kogi_core::follows::ACCEPTED,
-                0,
-                100_000,
-            )
-            .await?;
-            return Ok(members.iter().any(|a| a.host == host));
+            return kogi_core::follows::has_follower_on(&self.core, c.actor.id, host).await;
         }
         // A yes is remembered for a minute (a page of a private thread can mean many
         // fetches); a no is not, so that a member who just joined is served at once.
@@ -897,19 +936,8 @@ impl Federation {
     /// Sends a local community's edited profile (`Update` of the `Group`) to its members'
     /// servers.
     pub async fn update_community(&self, c: &Community) -> Result<()> {
-        let doc = group_json(c, &self.core.config.public_url);
-        let activity = json!({
-            "@context": doc["@context"].clone(),
-            "id": new_id(&self.core.config.public_url, "update"),
-            "type": "Update",
-            "actor": c.actor.ap_id,
-            "to": if c.is_public() { json!([PUBLIC]) } else { json!([]) },
-            "cc": [c.actor.followers_url],
-            "object": doc,
-        });
-        let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
-        self.enqueue(&activity, c.actor.id, &inboxes).await?;
-        Ok(())
+        self.send_actor_update(&c.actor, group_json(c, &self.core.config.public_url))
+            .await
     }
 
     /// Makes a member a moderator (or a moderator a member again) and announces it: `Add` or
@@ -1016,11 +1044,7 @@ impl Federation {
             }
         }
         let base = self.core.config.public_url.clone();
-        let token = new_id(&base, "x")
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let token = crate::activities::new_token();
         let ap_id = format!("{base}/posts/{token}");
         let (_, tags) = scan(text);
         let html = compose_html(text, &[], &base);
@@ -1582,11 +1606,7 @@ impl Federation {
             return Err(Error::Forbidden("members_only"));
         }
         let base = self.core.config.public_url.clone();
-        let token = new_id(&base, "x")
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let token = crate::activities::new_token();
         let ap_id = format!("{base}/chat/{token}");
         let html = compose_html(text, &[], &base);
         let msg = kogi_core::communities::chat::post(&self.core, c, author.id, &ap_id, &html)

@@ -665,11 +665,7 @@ impl Federation {
             }
         };
         let (_, tags) = crate::notes::scan(text);
-        let token = new_id(&base, "x")
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let token = crate::activities::new_token();
         let ap_id = format!("{base}/posts/{token}");
         let html = format!(
             "<p><a href=\"{}\">{}</a></p>{}",

@@ -105,11 +105,7 @@ impl Federation {
         let (_, tags) = scan(&text);
         let base = self.core.config.public_url.clone();
         let html = compose_html(&text, &mentions, &base);
-        let token = new_id(&base, "x")
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let token = crate::activities::new_token();
         let ap_id = format!("{base}/posts/{token}");
         let mut recipients: Vec<(i64, bool)> = mentions.iter().map(|(_, a)| (a.id, true)).collect();
         // A reply also reaches the parent's author.

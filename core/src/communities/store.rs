@@ -289,8 +289,22 @@ pub enum Picture {
     Banner,
 }
 
-/// Replaces a community's avatar or banner with a WebP image (from
-/// `accounts::prepare_avatar`), or with `None` removes it.
+/// An uploaded avatar (a 400×400 WebP) or banner (a WebP of at most 2048 px a side), checked
+/// and re-encoded without metadata.
+pub async fn prepare_picture(core: &Core, which: Picture, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    match which {
+        Picture::Avatar => crate::accounts::prepare_avatar(core, bytes).await,
+        Picture::Banner => {
+            let max = core.config.avatar_max_bytes;
+            tokio::task::spawn_blocking(move || crate::media::process_post_image(&bytes, max))
+                .await
+                .map_err(|e| Error::Internal(format!("picture task: {e}")))?
+        }
+    }
+}
+
+/// Replaces a community's avatar or banner with a WebP image from [`prepare_picture`], or
+/// with `None` removes it.
 pub async fn set_picture(
     core: &Core,
     c: &Community,

@@ -145,36 +145,12 @@ async fn view(
 
 /// A community here (handle) or elsewhere (`name@host`, `!name@host` or a URL).
 async fn resolve(state: &AppState, reference: &str) -> Result<Community, ApiError> {
-    let r = reference.trim().trim_start_matches(['!', '@']);
-    let host = state.core.config.host();
-    let local = match r.split_once('@') {
-        Some((h, hst)) if hst == host => Some(h),
-        Some(_) => None,
-        None if !r.contains('/') => Some(r),
-        None => None,
-    };
-    let c = if let Some(h) = local {
-        store::find_by_handle(&state.core, h).await?
-    } else {
-        let actor = state.fed.resolve(r).await.map_err(|e| {
-            ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(e.to_string())
-        })?;
-        store::find_by_actor(&state.core, actor.id).await?
-    };
-    let c = c.ok_or_else(|| ApiError::not_found().detail("no such community"))?;
-    if c.is_deleted() {
-        return Err(ApiError::not_found().detail("deleted"));
-    }
-    Ok(c)
-}
-
-/// Another server's public community with no thread known here: its latest threads are read
-/// from its outbox first.
-pub(crate) async fn backfill_if_empty(state: &AppState, c: &Community) -> Result<(), ApiError> {
-    if !c.row.local && c.is_public() && store::threads(&state.core, c.id()).await?.is_empty() {
-        state.fed.backfill(c).await?;
-    }
-    Ok(())
+    state
+        .fed
+        .find_community(reference, true)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found().detail("no such community"))
 }
 
 /// Members read private communities; everyone reads public ones.
@@ -213,29 +189,8 @@ pub async fn get(
 ) -> Result<Json<CommunityView>, ApiError> {
     let me = user.0.as_ref().map(|u| &u.person.actor);
     let c = resolve(&state, &reference).await?;
-    backfill_if_empty(&state, &c).await?;
+    state.fed.backfill_if_empty(&c).await?;
     Ok(Json(view(&state, &c, me).await?))
-}
-
-/// Linked portfolios as typed (a local handle, `name@host` or a URL) made into actor URLs.
-async fn portfolio_urls(state: &AppState, list: &[String]) -> Result<Vec<String>, ApiError> {
-    let mut out = Vec::new();
-    for p in list {
-        let p = p.trim().trim_start_matches('@');
-        let actor = if p.contains('@') || p.contains('/') {
-            state.fed.resolve(p).await.ok()
-        } else {
-            accounts::find_local_actor(&state.core, p).await?
-        };
-        match actor {
-            Some(a) if a.kind == "portfolio" && a.deleted_at.is_none() => out.push(a.ap_id),
-            _ => {
-                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-                    .detail(format!("{p} is not a portfolio")))
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Edit a community's profile (owners and moderators): only the fields given change; the
@@ -252,7 +207,7 @@ pub async fn update(
     let me = &user.person.actor;
     let c = moderated(&state, &handle, me).await?;
     if let Some(list) = body.portfolios.take() {
-        body.portfolios = Some(portfolio_urls(&state, &list).await?);
+        body.portfolios = Some(state.fed.portfolio_urls(&list).await?);
     }
     let c = store::update(&state.core, &c, body).await?;
     state.fed.update_community(&c).await?;
@@ -273,15 +228,7 @@ async fn put_picture(
         store::Picture::Banner => "banner",
     };
     let bytes = super::file_field(multipart, field).await?;
-    let webp = match which {
-        store::Picture::Avatar => accounts::prepare_avatar(&state.core, bytes).await?,
-        store::Picture::Banner => {
-            let max = state.core.config.avatar_max_bytes;
-            tokio::task::spawn_blocking(move || kogi_core::media::process_post_image(&bytes, max))
-                .await
-                .map_err(|e| kogi_core::Error::Internal(e.to_string()))??
-        }
-    };
+    let webp = store::prepare_picture(&state.core, which, bytes).await?;
     let c = store::set_picture(&state.core, &c, which, Some(webp)).await?;
     state.fed.update_community(&c).await?;
     Ok(Json(view(&state, &c, Some(me)).await?))

@@ -4,7 +4,7 @@
 mod accounts;
 mod admin;
 mod auth;
-pub(crate) mod communities;
+mod communities;
 mod follows;
 pub(crate) mod portfolios;
 mod posts;

@@ -28,31 +28,14 @@ async fn readable(ctx: &WebCtx, c: &kogi_core::communities::Community) -> Result
 /// A community by its local handle, or one on another server by `name@host` (as known
 /// here, or looked up).
 async fn lookup(ctx: &WebCtx, handle: &str) -> Result<kogi_core::communities::Community, WebError> {
-    let h = handle.trim().trim_start_matches(['!', '@']);
-    let here = ctx.state.core.config.host();
-    let c = match h.split_once('@') {
-        None => store::find_by_handle(&ctx.state.core, h).await?,
-        Some((name, host)) if host == here => store::find_by_handle(&ctx.state.core, name).await?,
-        Some((name, host)) => {
-            let actor = match kogi_core::actors::find_remote_by_handle(&ctx.state.core, name, host)
-                .await?
-            {
-                Some(a) => Some(a),
-                // Looked up over the network for signed-in people only.
-                None if ctx.person().is_some() => ctx.state.fed.resolve(h).await.ok(),
-                None => None,
-            };
-            match actor.filter(|a| a.kind == "community") {
-                Some(a) => store::find_by_actor(&ctx.state.core, a.id).await?,
-                None => None,
-            }
-        }
-    };
-    let c = c.ok_or(WebError::NotFound)?;
-    if c.is_deleted() {
-        return Err(WebError::Gone);
-    }
-    Ok(c)
+    // Looked up over the network for signed-in people only.
+    ctx.state
+        .fed
+        .find_community(handle, ctx.person().is_some())
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::NotFound)
 }
 
 /// The path of a community's page here: its handle, or `name@host` for another server's.
@@ -242,11 +225,6 @@ async fn thread_of(
     Ok((link, p))
 }
 
-/// The signed-in person (forms need one).
-fn me_or_login(ctx: &WebCtx) -> Result<kogi_core::accounts::Actor, axum::response::Redirect> {
-    ctx.require_login().map(|(p, _)| p.actor.clone())
-}
-
 /// What a refused community action tells the person (a flash message), or an error page.
 fn refused(ctx: &WebCtx, to: &str, e: kogi_core::Error) -> Result<Response, WebError> {
     use kogi_core::Error as E;
@@ -275,10 +253,7 @@ pub async fn join(
     Path(handle): Path<String>,
     super::WebForm(form): super::WebForm<JoinForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     let to = page_of(&c);
@@ -324,10 +299,7 @@ pub async fn new_thread(
     Path(handle): Path<String>,
     super::WebForm(form): super::WebForm<ThreadForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     let to = page_of(&c);
@@ -375,10 +347,7 @@ pub async fn comment(
     Path((handle, id)): Path<(String, i64)>,
     super::WebForm(form): super::WebForm<CommentForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
@@ -402,10 +371,7 @@ pub async fn vote(
     Path((handle, id)): Path<(String, i64)>,
     super::WebForm(pairs): super::WebForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     let csrf = pairs
         .iter()
         .find(|(k, _)| k == "csrf_token")
@@ -444,10 +410,7 @@ pub async fn report(
     Path((handle, id)): Path<(String, i64)>,
     super::WebForm(form): super::WebForm<ReportForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     readable(&ctx, &c).await?;
@@ -484,10 +447,7 @@ pub async fn moderate(
     Path((handle, id)): Path<(String, i64)>,
     super::WebForm(form): super::WebForm<ModerateForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
@@ -580,10 +540,7 @@ pub async fn member_action(
     super::WebForm(form): super::WebForm<MemberForm>,
 ) -> Result<Response, WebError> {
     use kogi_core::communities::Role;
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let to = format!("{}/members", page_of(&c));
@@ -619,10 +576,7 @@ pub async fn member_action(
 
 /// The moderation queue: join requests, reports, and invite links.
 pub async fn moderation(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, ctx.path);
     let c = moderated(&ctx, &handle, &me).await?;
     let page = page_of(&c);
     let requests: Vec<Value> = kogi_core::follows::followers(
@@ -683,10 +637,7 @@ pub async fn moderation_action(
     Path(handle): Path<String>,
     super::WebForm(form): super::WebForm<QueueForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let to = format!("{}/moderation", page_of(&c));
@@ -735,10 +686,7 @@ pub async fn moderation_action(
 
 /// My communities (here and elsewhere), a form to start one and a form to find one.
 pub async fn mine(ctx: WebCtx) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, ctx.path);
     let mut list: Vec<Value> = Vec::new();
     for c in store::of_member(&ctx.state.core, me.id).await? {
         let role = store::role_of(&ctx.state.core, &c, me.id).await?;
@@ -771,10 +719,7 @@ pub async fn create(
     ctx: WebCtx,
     super::WebForm(form): super::WebForm<NewCommunityForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, "/communities");
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let input = store::CommunityInput {
         handle: Some(form.handle),
@@ -804,31 +749,21 @@ pub async fn find(
     ctx: WebCtx,
     axum::extract::Query(q): axum::extract::Query<FindQuery>,
 ) -> Result<Response, WebError> {
-    if let Err(r) = me_or_login(&ctx) {
-        return Ok(r.into_response());
-    }
+    signed_in!(ctx, ctx.path);
     let q = q.q.unwrap_or_default();
     let q = q.trim().trim_start_matches(['!', '@']);
     if q.is_empty() || q.len() > 500 {
         return Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found"));
     }
-    let found = if q.contains('@') || q.contains("://") {
-        ctx.state.fed.resolve(q).await.ok()
-    } else {
-        store::find_by_handle(&ctx.state.core, q)
-            .await?
-            .map(|c| c.actor)
-    };
-    match found.filter(|a| a.kind == "community" && a.deleted_at.is_none()) {
-        Some(a) => match store::find_by_actor(&ctx.state.core, a.id).await? {
-            Some(c) => {
-                crate::api::communities::backfill_if_empty(&ctx.state, &c)
-                    .await
-                    .map_err(|_| WebError::Unavailable)?;
-                Ok(axum::response::Redirect::to(&page_of(&c)).into_response())
-            }
-            None => Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found")),
-        },
+    match ctx.state.fed.find_community(q, true).await.ok().flatten() {
+        Some(c) => {
+            ctx.state
+                .fed
+                .backfill_if_empty(&c)
+                .await
+                .map_err(|_| WebError::Unavailable)?;
+            Ok(axum::response::Redirect::to(&page_of(&c)).into_response())
+        }
         None => Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found")),
     }
 }
@@ -904,6 +839,26 @@ pub async fn chat_post(
     }
 }
 
+/// A chat message as a Server-Sent Event: `message`, its number as the id, the rendered
+/// list item as data.
+fn chat_event(
+    state: &crate::app::AppState,
+    m: &kogi_core::communities::chat::ChatMessage,
+    a: &kogi_core::accounts::Actor,
+) -> axum::response::sse::Event {
+    let html = state
+        .theme
+        .render(
+            "communities/_chat_message.html",
+            context! { m => chat_view(m, a) },
+        )
+        .unwrap_or_default();
+    axum::response::sse::Event::default()
+        .event("message")
+        .id(m.id.to_string())
+        .data(html.replace('\n', ""))
+}
+
 /// New chat messages as Server-Sent Events (`message` events with the rendered HTML).
 pub async fn chat_stream(
     ctx: WebCtx,
@@ -926,20 +881,9 @@ pub async fn chat_stream(
     if let Some(last) = last_seen {
         for (m, a) in kogi_core::communities::chat::history(&ctx.state.core, &c, 100).await? {
             if m.id > last {
-                let html = ctx
-                    .state
-                    .theme
-                    .render(
-                        "communities/_chat_message.html",
-                        context! { m => chat_view(&m, &a) },
-                    )
-                    .unwrap_or_default();
-                missed.push(Ok::<Event, std::convert::Infallible>(
-                    Event::default()
-                        .event("message")
-                        .id(m.id.to_string())
-                        .data(html.replace('\n', "")),
-                ));
+                missed.push(Ok::<Event, std::convert::Infallible>(chat_event(
+                    &ctx.state, &m, &a,
+                )));
             }
         }
     }
@@ -952,17 +896,7 @@ pub async fn chat_stream(
                     else {
                         continue;
                     };
-                    let html = state
-                        .theme
-                        .render(
-                            "communities/_chat_message.html",
-                            context! { m => chat_view(&m, &a) },
-                        )
-                        .unwrap_or_default();
-                    let event = Event::default()
-                        .event("message")
-                        .id(m.id.to_string())
-                        .data(html.replace('\n', ""));
+                    let event = chat_event(&state, &m, &a);
                     return Some((Ok::<Event, std::convert::Infallible>(event), (rx, state)));
                 }
                 Ok(_) => continue,
@@ -978,10 +912,7 @@ pub async fn chat_stream(
 
 /// The community's profile editor (owners and moderators).
 pub async fn edit_page(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, ctx.path);
     let c = moderated(&ctx, &handle, &me).await?;
     let mut linked = Vec::new();
     for url in c.portfolios() {
@@ -1038,26 +969,21 @@ pub async fn edit_save(
     Path(handle): Path<String>,
     super::WebForm(form): super::WebForm<EditForm>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let back = format!("{}/edit", page_of(&c));
-    let mut portfolios = Vec::new();
-    for p in comma_list(&form.portfolios) {
-        let p = p.trim_start_matches('@').to_string();
-        let actor = if p.contains('@') || p.contains('/') {
-            ctx.state.fed.resolve(&p).await.ok()
-        } else {
-            kogi_core::accounts::find_local_actor(&ctx.state.core, &p).await?
-        };
-        match actor {
-            Some(a) if a.kind == "portfolio" && a.deleted_at.is_none() => portfolios.push(a.ap_id),
-            _ => return Ok(ctx.redirect_with_flash(&back, "error", "community_portfolio_unknown")),
+    let portfolios = match ctx
+        .state
+        .fed
+        .portfolio_urls(&comma_list(&form.portfolios))
+        .await
+    {
+        Ok(p) => p,
+        Err(_) => {
+            return Ok(ctx.redirect_with_flash(&back, "error", "community_portfolio_unknown"))
         }
-    }
+    };
     let input = store::CommunityInput {
         name: Some(form.name),
         description: Some(form.description),
@@ -1083,10 +1009,7 @@ pub async fn picture(
     Path(handle): Path<String>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let me = match me_or_login(&ctx) {
-        Ok(m) => m,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let me = signed_in!(ctx, format!("/communities/{handle}"));
     let (file, fields) = super::portfolios::multipart_fields(multipart).await?;
     ctx.check_csrf(fields.get("csrf_token").map(String::as_str))?;
     let c = moderated(&ctx, &handle, &me).await?;
@@ -1098,15 +1021,7 @@ pub async fn picture(
     let Some(bytes) = file else {
         return Ok(ctx.redirect_with_flash(&back, "error", "pf_file_missing"));
     };
-    let max = ctx.state.core.config.avatar_max_bytes;
-    let webp = match which {
-        store::Picture::Avatar => kogi_core::accounts::prepare_avatar(&ctx.state.core, bytes).await,
-        store::Picture::Banner => {
-            tokio::task::spawn_blocking(move || kogi_core::media::process_post_image(&bytes, max))
-                .await
-                .map_err(|_| WebError::Internal)?
-        }
-    };
+    let webp = store::prepare_picture(&ctx.state.core, which, bytes).await;
     let webp = match webp {
         Ok(w) => w,
         Err(_) => return Ok(ctx.redirect_with_flash(&back, "error", "community_picture_invalid")),

@@ -1,5 +1,16 @@
 //! Web pages, rendered on the server from the active theme. Forms work without JavaScript.
 
+/// The signed-in person's actor, or (returned from the handler) the login page, which leads
+/// back to `$next`.
+macro_rules! signed_in {
+    ($ctx:expr, $next:expr) => {
+        match $ctx.person() {
+            Some(p) => p.actor.clone(),
+            None => return Ok($crate::web::posts::login_first(&$next)),
+        }
+    };
+}
+
 mod accounts;
 mod communities;
 mod follows;

@@ -25,7 +25,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::accounts::{form_errors, safe_next};
-use super::posts::login_first;
 use super::{WebError, WebForm};
 use crate::ctx::WebCtx;
 
@@ -38,15 +37,6 @@ const ROLES: &[&str] = &["owner", "editor", "viewer"];
 const LINK_ROWS: usize = 4;
 
 /// Returns the login redirect (back to `$next`) when nobody is signed in.
-macro_rules! signed_in {
-    ($ctx:expr, $next:expr) => {
-        match $ctx.person() {
-            Some(p) => p.actor.clone(),
-            None => return Ok(login_first(&$next)),
-        }
-    };
-}
-
 fn get(form: &Fields, key: &str) -> String {
     form.get(key).cloned().unwrap_or_default()
 }

@@ -26,7 +26,7 @@ pub(super) const PAGE: i64 = 20;
 const MAX_SUMMARY_CHARS: usize = 500;
 
 /// For a form post by someone logged out: the log-in page, then back to `next`.
-pub(super) fn login_first(next: &str) -> Response {
+pub(crate) fn login_first(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
 }
 
