@@ -720,7 +720,7 @@ async fn a_bovine_member_gets_the_page_announced_and_forged_or_refused_activitie
             json!({"target": gref, "activity": {"type": "Delete", "object": uri}}),
         )
         .await;
-    assert_eq!(r["status"], 401, "{r}");
+    assert_eq!(r["status"], 403, "{r}");
     assert_eq!(
         a.sql_count(&format!(
             "SELECT COUNT(*) AS n FROM posts WHERE ap_id = '{uri}' AND deleted_at IS NULL"

@@ -415,7 +415,7 @@ async fn the_inbox_refuses_bad_signatures_and_foreign_ids_and_ignores_replays() 
         )
         .await
         .0,
-        401
+        403
     );
     assert_eq!(
         bob.post(
@@ -425,7 +425,7 @@ async fn the_inbox_refuses_bad_signatures_and_foreign_ids_and_ignores_replays() 
         )
         .await
         .0,
-        401
+        403
     );
     assert_eq!(followers(), 0, "nothing applied so far");
 
@@ -790,7 +790,7 @@ async fn posts_reach_exactly_their_audience_and_replies_edits_deletes_and_likes_
             .post(&a.u("/inbox"), &body, SystemTime::now())
             .await
             .0,
-        401,
+        403,
         "A refuses: bob is not the author"
     );
     assert!(has_post(&a, followers["uri"].as_str().unwrap()).await);

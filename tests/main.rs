@@ -10,6 +10,7 @@ mod bench;
 mod browser;
 mod communities;
 mod federation;
+mod hostile;
 mod interop;
 mod ops;
 mod pages;

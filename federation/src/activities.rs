@@ -516,7 +516,7 @@ impl Federation {
         };
         // Only the followed actor may answer.
         if f.target_id != sender.id {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "only the followed actor can answer a Follow".into(),
             ));
         }
@@ -548,7 +548,7 @@ impl Federation {
             .as_deref()
             .is_some_and(|a| a != sender.ap_id)
         {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "an Undo must come from the Follow's actor".into(),
             ));
         }
@@ -687,7 +687,7 @@ impl Federation {
     pub async fn on_undo_block(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
         let inner = doc.get("object").cloned().unwrap_or(Value::Null);
         if actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "an Undo must come from the Block's actor".into(),
             ));
         }

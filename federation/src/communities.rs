@@ -431,7 +431,7 @@ impl Federation {
                             ));
                         };
                         if host_of(&author_id).as_deref() != Some(sender.host.as_str()) {
-                            return Err(InboxError::Unauthorized(
+                            return Err(InboxError::Refused(
                                 "the object's author is not on its host".into(),
                             ));
                         }
@@ -496,7 +496,7 @@ impl Federation {
                         posts::mark_deleted(&self.core, p.id).await?;
                         Ok(Accepted::Applied("Announce(Delete) from a group".into()))
                     }
-                    _ => Err(InboxError::Unauthorized(
+                    _ => Err(InboxError::Refused(
                         "a group can only remove its own posts".into(),
                     )),
                 }
@@ -547,7 +547,7 @@ impl Federation {
                     }
                     Ok(Accepted::Applied("featured changed".into()))
                 }
-                _ => Err(InboxError::Unauthorized(
+                _ => Err(InboxError::Refused(
                     "a group can only pin its own threads".into(),
                 )),
             };
@@ -681,7 +681,7 @@ impl Federation {
                 store::set_locked(&self.core, p.id, locked).await?;
                 Ok(Accepted::Applied("thread lock changed".into()))
             }
-            _ => Err(InboxError::Unauthorized(
+            _ => Err(InboxError::Refused(
                 "a group can only lock its own threads".into(),
             )),
         }
@@ -1652,7 +1652,7 @@ impl Federation {
         if host_of(id).as_deref() != Some(sender.host.as_str())
             || obj.get("attributedTo").and_then(first_url).as_deref() != Some(sender.ap_id.as_str())
         {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the message is not the sender's".into(),
             ));
         }
@@ -1698,7 +1698,7 @@ impl Federation {
             return Ok(Accepted::Ignored("chat message without author".into()));
         };
         if host_of(&author_id) != host_of(&obj_id) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the message's author is not on its host".into(),
             ));
         }

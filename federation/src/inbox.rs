@@ -13,21 +13,31 @@ use crate::client::FetchError;
 use crate::delivery::Federation;
 use crate::signatures::{self, IncomingRequest, VerifyPolicy};
 
-/// Why an inbox refused a request; each maps to one HTTP status.
+/// Why an inbox refused a request; each maps to one HTTP status (DESIGN.md §4, "Answer
+/// codes"). The text inside is for the log; the peer gets [`InboxError::reason`] and
+/// [`InboxError::public_message`], never network or database text.
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
+    /// A missing, malformed or failing signature: the only 401 (senders retry it).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The sender's key could not be fetched for network reasons: 503, the sender retries.
     #[error("the sender's key could not be fetched: {0}")]
     KeyUnavailable(String),
+    /// Too many unknown keys to fetch from one host right now: 429, the sender retries.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("instance blocked")]
     Blocked,
-    /// Refused by the receiver's rules (a banned member, a private community, a locked
-    /// thread); retrying will not help.
+    /// Refused by the receiver's rules (a foreign id, a wrong owner, a banned member, a
+    /// private community, a locked thread); retrying will not help.
     #[error("refused: {0}")]
     Refused(String),
     #[error("malformed activity: {0}")]
     Malformed(String),
+    /// Well-formed JSON that is not a valid activity of its type.
+    #[error("invalid activity: {0}")]
+    Invalid(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -37,9 +47,42 @@ impl InboxError {
         match self {
             InboxError::Unauthorized(_) => 401,
             InboxError::KeyUnavailable(_) => 503,
+            InboxError::Busy(_) => 429,
             InboxError::Blocked | InboxError::Refused(_) => 403,
             InboxError::Malformed(_) => 400,
+            InboxError::Invalid(_) => 422,
             InboxError::Internal(_) => 500,
+        }
+    }
+
+    /// A short stable code for the answer body.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            InboxError::Unauthorized(_) => "signature_invalid",
+            InboxError::KeyUnavailable(_) => "key_unavailable",
+            InboxError::Busy(_) => "busy",
+            InboxError::Blocked => "instance_blocked",
+            InboxError::Refused(_) => "forbidden",
+            InboxError::Malformed(_) => "malformed",
+            InboxError::Invalid(_) => "invalid_activity",
+            InboxError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// What the peer may read: Kogi's own words for refusals, a fixed sentence where the
+    /// cause is a network or database failure.
+    pub fn public_message(&self) -> String {
+        match self {
+            InboxError::Unauthorized(m)
+            | InboxError::Refused(m)
+            | InboxError::Malformed(m)
+            | InboxError::Invalid(m) => m.clone(),
+            InboxError::KeyUnavailable(_) => {
+                "the signing key could not be fetched; try again later".into()
+            }
+            InboxError::Busy(_) => "too many unknown keys from this host; try again later".into(),
+            InboxError::Blocked => "this instance does not accept activities from yours".into(),
+            InboxError::Internal(_) => "internal error".into(),
         }
     }
 }
@@ -194,7 +237,7 @@ impl Federation {
 
         // Parse, then de-duplicate by id.
         let doc: Value = serde_json::from_slice(req.body)
-            .map_err(|e| InboxError::Malformed(format!("not JSON: {e}")))?;
+            .map_err(|_| InboxError::Malformed("the body is not JSON".into()))?;
         let id = doc
             .get("id")
             .and_then(Value::as_str)
@@ -205,12 +248,12 @@ impl Federation {
         // The key's owner must be the activity's actor, and the activity must be hosted on the
         // actor's instance (host and port); anything else is not applied as sent.
         if claimed_actor != actor.ap_id {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the activity's actor is not the key's owner".into(),
             ));
         }
         if host_of(&id).as_deref() != Some(actor.host.as_str()) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the activity's id belongs to another instance".into(),
             ));
         }

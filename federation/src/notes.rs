@@ -287,13 +287,13 @@ impl Federation {
             .and_then(Value::as_str)
             .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
         if host_of(id).as_deref() != Some(author.host.as_str()) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the object is not hosted by its author's instance".into(),
             ));
         }
         let attributed = obj.get("attributedTo").and_then(first_url);
         if attributed.as_deref().is_some_and(|a| a != author.ap_id) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "the object is attributed to someone else".into(),
             ));
         }
@@ -442,7 +442,7 @@ impl Federation {
         let (post, is_new) = match posts::upsert(&self.core, new).await {
             Ok(x) => x,
             Err(kogi_core::Error::Forbidden(_)) => {
-                return Err(InboxError::Unauthorized("not the post's author".into()))
+                return Err(InboxError::Refused("not the post's author".into()))
             }
             Err(e) => return Err(e.into()),
         };
@@ -577,7 +577,7 @@ impl Federation {
                     }
                 }
             }
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "only the author can delete a post".into(),
             ));
         }
@@ -638,7 +638,7 @@ impl Federation {
     ) -> Result<Accepted, InboxError> {
         let inner = doc.get("object").cloned().unwrap_or(Value::Null);
         if crate::activities::actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
-            return Err(InboxError::Unauthorized(
+            return Err(InboxError::Refused(
                 "an Undo must come from the reaction's actor".into(),
             ));
         }

@@ -278,7 +278,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     // A moderator's removal of someone else's comment: only authors delete posts in Kogi.
     (
         "lemmy/activities/deletion/remove_note.json",
-        Expect::Refused(401, "only the author can delete a post"),
+        Expect::Refused(403, "only the author can delete a post"),
     ),
     (
         "lemmy/activities/deletion/undo_delete_page.json",

@@ -791,7 +791,20 @@ async fn inbox(State(state): State<AppState>, req: axum::extract::Request) -> Re
             } else {
                 tracing::info!(error = %e, status = status.as_u16(), "inbox refused");
             }
-            (status, e.to_string()).into_response()
+            // The cause stays in the log (with the request's id); the peer gets a stable
+            // reason and Kogi's own words, never network or database text.
+            let mut resp = (
+                status,
+                axum::Json(json!({"error": e.reason(), "message": e.public_message()})),
+            )
+                .into_response();
+            if matches!(status.as_u16(), 429 | 503) {
+                resp.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("60"),
+                );
+            }
+            resp
         }
     }
 }
