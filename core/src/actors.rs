@@ -36,6 +36,14 @@ pub struct RemoteActor {
     pub community: Option<crate::communities::RemoteCommunity>,
 }
 
+/// Kinds that may turn into each other on a refresh.
+fn family(kind: &str) -> &str {
+    match kind {
+        "application" => "person",
+        other => other,
+    }
+}
+
 fn kind_for(ap_type: &str) -> &'static str {
     match ap_type {
         "Group" => "community",
@@ -52,6 +60,36 @@ pub async fn upsert_remote(core: &Core, a: RemoteActor) -> Result<Actor> {
     let a2 = a.clone();
     let actor: Result<Actor> = db_tx!(core.db, |conn| {
         let a = &a2;
+        // An actor's kind never changes: a Person does not become a Group or a portfolio (or
+        // back), whatever an Update says. Person, Service and Application are one family
+        // (Mastodon flips Person and Service with the bot setting).
+        let existing: Option<(i64, String)> = actors::table
+            .filter(actors::ap_id.eq(&a.ap_id))
+            .select((actors::id, actors::kind))
+            .first(conn)
+            .optional()?;
+        if let Some((_, kind)) = &existing {
+            if family(kind) != family(kind_for(&a.ap_type)) {
+                return Err(Error::invalid("type", "actor_type_changed"));
+            }
+        }
+        // A key id belongs to one actor. Another actor holding it is refused, unless that one
+        // is on another host than the key (a squatter stored before keys were checked against
+        // their actor's host): it loses the key instead.
+        let holders: Vec<(i64, String, String)> = actors::table
+            .filter(actors::key_id.eq(&a.key_id))
+            .filter(actors::ap_id.ne(&a.ap_id))
+            .select((actors::id, actors::ap_id, actors::host))
+            .load(conn)?;
+        let key_host = crate::deliveries::host_of(&a.key_id);
+        for (holder_id, _, holder_host) in &holders {
+            if key_host.as_deref() == Some(holder_host.as_str()) {
+                return Err(Error::invalid("publicKey", "key_id_taken"));
+            }
+            diesel::update(actors::table.find(holder_id))
+                .set(actors::key_id.eq(None::<String>))
+                .execute(conn)?;
+        }
         diesel::insert_into(instances::table)
             .values((
                 instances::host.eq(&a.host),
@@ -150,11 +188,16 @@ pub async fn find_by_id(core: &Core, id: i64) -> Result<Option<Actor>> {
 }
 
 /// The actor owning a key id (`…#main-key`), if we have it.
+/// The actor whose key this is: only an actor on the key's own host can hold it.
 pub async fn find_by_key_id(core: &Core, key_id: &str) -> Result<Option<Actor>> {
     let key_id = key_id.to_string();
+    let Some(host) = crate::deliveries::host_of(&key_id) else {
+        return Ok(None);
+    };
     db_run!(core.db, |conn| {
         Ok(actors::table
             .filter(actors::key_id.eq(&key_id))
+            .filter(actors::host.eq(&host))
             .select(Actor::as_select())
             .first(conn)
             .optional()?)

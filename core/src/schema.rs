@@ -148,6 +148,7 @@ diesel::table! {
         id -> BigInt,
         activity_id -> Text,
         received_at -> Timestamp,
+        done -> Bool,
     }
 }
 

@@ -368,7 +368,7 @@ impl Federation {
                         kogi_core::actors::upsert_remote(&self.core, remote).await?;
                         Ok(Accepted::Applied("Update(actor)".into()))
                     }
-                    Err(e) => Err(InboxError::Malformed(e.to_string())),
+                    Err(e) => Err(InboxError::Invalid(e.to_string())),
                 }
             }
             "Delete" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {

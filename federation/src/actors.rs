@@ -73,6 +73,8 @@ pub enum ActorError {
     Origin(String),
     #[error("the key is owned by {0}, not by the actor")]
     KeyOwner(String),
+    #[error("the key {0} is not on the actor's host")]
+    KeyHost(String),
 }
 
 /// The first string of a value that may be a string, an object with `href`/`url`/`id`, or
@@ -149,6 +151,12 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
         .to_string();
     if owner != id {
         return Err(ActorError::KeyOwner(owner));
+    }
+    // The key lives with its actor (Mastodon wants the actor's id or a fragment of it; the
+    // same host allows GoToSocial's `/main-key` paths): a key id on another host would let
+    // one server's actor claim another's key.
+    if host_of(&key_id).as_deref() != Some(host.as_str()) {
+        return Err(ActorError::KeyHost(key_id));
     }
     let pem = key
         .get("publicKeyPem")

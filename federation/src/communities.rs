@@ -390,7 +390,7 @@ impl Federation {
                 None => {
                     self.fetch_actor(&c.actor.ap_id)
                         .await
-                        .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                        .map_err(InboxError::from)?;
                     return Ok(Accepted::Applied("Announce(Update(Group))".into()));
                 }
             };
@@ -435,10 +435,7 @@ impl Federation {
                                 "the object's author is not on its host".into(),
                             ));
                         }
-                        let author = self
-                            .actor(&author_id)
-                            .await
-                            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                        let author = self.actor(&author_id).await.map_err(InboxError::from)?;
                         self.store_object(&author, &obj).await?
                     }
                     // Hosted elsewhere: fetched from its origin, whatever the group embedded.
@@ -457,10 +454,7 @@ impl Federation {
                         let Some(author_id) = fresh.get("attributedTo").and_then(first_url) else {
                             return Ok(Accepted::Ignored("announced object without author".into()));
                         };
-                        let author = self
-                            .actor(&author_id)
-                            .await
-                            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+                        let author = self.actor(&author_id).await.map_err(InboxError::from)?;
                         let stored = self.store_object(&author, &fresh).await?;
                         origin_doc = Some(fresh);
                         stored
@@ -523,10 +517,7 @@ impl Federation {
             _ => false,
         };
         if is(&c.row.moderators_url) {
-            let who = self
-                .actor(&object)
-                .await
-                .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+            let who = self.actor(&object).await.map_err(InboxError::from)?;
             let role = add.then_some(Role::Moderator);
             if !add && store::role_of(&self.core, c, who.id).await? == Some(Role::Owner) {
                 return Ok(Accepted::Ignored("the owner stays".into()));
@@ -1702,10 +1693,7 @@ impl Federation {
                 "the message's author is not on its host".into(),
             ));
         }
-        let author = self
-            .actor(&author_id)
-            .await
-            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+        let author = self.actor(&author_id).await.map_err(InboxError::from)?;
         let html = crate::notes::sanitise(obj.get("content").and_then(Value::as_str).unwrap_or(""));
         kogi_core::communities::chat::post(&self.core, c, author.id, &obj_id, &html).await?;
         Ok(Accepted::Applied("forwarded chat message".into()))

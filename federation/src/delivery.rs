@@ -51,6 +51,8 @@ pub struct Federation {
     pub delivery: Arc<DeliverySettings>,
     /// Woken when rows are queued, so deliveries start at once instead of at the next poll.
     pub wake: Arc<Notify>,
+    /// Limits on fetching unknown signing keys (the inbox must not be an amplifier).
+    pub keys: Arc<crate::key_fetch::KeyFetchGuard>,
 }
 
 /// How an attempt ended.

@@ -11,6 +11,17 @@ use crate::client::FetchError;
 use crate::delivery::Federation;
 use crate::{signatures, vocab, webfinger};
 
+/// A refused refresh (a changed actor type, a key id another actor holds) is the document's
+/// fault; anything else is ours, and worth a retry.
+fn stored_error(e: kogi_core::Error) -> FetchError {
+    match e {
+        kogi_core::Error::Invalid { field, code } => {
+            FetchError::BadResponse(format!("{field}: {code}"))
+        }
+        e => FetchError::Network(format!("database: {e}")),
+    }
+}
+
 impl Federation {
     /// GETs an ActivityPub document, signed by the instance actor.
     pub async fn fetch_json(&self, url: &str) -> Result<Value, FetchError> {
@@ -75,11 +86,11 @@ impl Federation {
                 .map_err(|e| FetchError::BadResponse(e.to_string()))?;
             return kogi_core::actors::upsert_remote(&self.core, remote)
                 .await
-                .map_err(|e| FetchError::Network(format!("database: {e}")));
+                .map_err(stored_error);
         }
         kogi_core::actors::upsert_remote(&self.core, remote)
             .await
-            .map_err(|e| FetchError::Network(format!("database: {e}")))
+            .map_err(stored_error)
     }
 
     /// A remote actor by id: from the cache, or fetched.

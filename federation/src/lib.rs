@@ -10,6 +10,7 @@ pub mod communities;
 pub mod delivery;
 pub mod fetch;
 pub mod inbox;
+pub mod key_fetch;
 pub mod nodeinfo;
 pub mod notes;
 pub mod portfolios;

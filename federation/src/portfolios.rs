@@ -800,7 +800,7 @@ impl Federation {
         let actor = self
             .fetch_actor(&p.actor.ap_id)
             .await
-            .map_err(|e| InboxError::KeyUnavailable(e.to_string()))?;
+            .map_err(InboxError::from)?;
         let Some(p) = queries::find_by_actor(&self.core, actor.id).await? else {
             return Ok(());
         };

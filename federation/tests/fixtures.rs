@@ -510,6 +510,7 @@ fn test_federation(core: Core) -> Federation {
         client,
         delivery: Arc::new(DeliverySettings::default()),
         wake: Arc::new(tokio::sync::Notify::new()),
+        keys: Arc::default(),
     }
 }
 

@@ -641,6 +641,7 @@ pub async fn signed_by(
             path_and_query: &path,
             headers,
             body: None,
+            remote_addr: None,
         })
         .await
         .ok()
@@ -778,6 +779,7 @@ async fn inbox(State(state): State<AppState>, req: axum::extract::Request) -> Re
         path_and_query,
         headers: &parts.headers,
         body: &bytes,
+        remote_addr: Some(crate::ctx::client_ip(&state, &parts)),
     };
     match state.fed.receive(inbound).await {
         Ok(outcome) => {

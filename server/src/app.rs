@@ -151,6 +151,7 @@ pub fn build_federation(
             concurrency: f.concurrency,
         }),
         wake: Arc::new(tokio::sync::Notify::new()),
+        keys: Arc::default(),
     })
 }
 

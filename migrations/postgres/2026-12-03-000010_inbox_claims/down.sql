@@ -1,0 +1,1 @@
+ALTER TABLE inbox_seen DROP COLUMN done;
