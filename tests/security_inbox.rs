@@ -202,7 +202,7 @@ async fn an_actor_publishing_another_servers_key_id_cannot_shadow_it() {
 async fn unknown_keys_on_a_hanging_host_cause_bounded_fetches_and_no_internal_text() {
     let a =
         Instance::start_with(Opts::default().env("KOGI_FEDERATION_FETCH_TIMEOUT_SECS", "4")).await;
-    a.user("ann").await;
+    let ann = a.user("ann").await;
     let sender = HostilePeer::start().await;
     let hanging = HostilePeer::start().await;
     sender.actor("spam", "Person");
@@ -273,6 +273,21 @@ async fn unknown_keys_on_a_hanging_host_cause_bounded_fetches_and_no_internal_te
     assert_eq!(s, 503, "{body}");
     for leak in ["tcp", "os error", "refused", "connect"] {
         assert!(!body.to_lowercase().contains(leak), "{body}");
+    }
+    // Nor do a person's lookups of other servers carry the network's words.
+    let (s, body) = api(
+        &a,
+        &ann,
+        Method::POST,
+        "/follows",
+        Some(
+            json!({"target": format!("http://localhost:{}/users/x", crate::harness::free_port())}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 502, "{body}");
+    for leak in ["tcp", "os error", "refused", "connect error"] {
+        assert!(!body.to_string().to_lowercase().contains(leak), "{body}");
     }
     // The owner of a key that answers 410 is gone: accepted and ignored, not retried.
     sender.answer(

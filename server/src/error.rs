@@ -62,6 +62,27 @@ impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request").detail(detail)
     }
+
+    /// Another server could not give what was asked for. The client learns which kind of
+    /// failure it was, never the network's or the parser's words (which would make Kogi an
+    /// oracle for probing other hosts); the cause goes to the log.
+    pub fn remote(e: &kogi_federation::client::FetchError) -> ApiError {
+        use kogi_federation::client::FetchError as F;
+        tracing::info!(error = %e, "a remote lookup failed");
+        match e {
+            F::Status(404) | F::Status(410) => ApiError::not_found().detail("no such account"),
+            F::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                .detail("that address cannot be looked up from here"),
+            F::Status(_) => ApiError::new(StatusCode::BAD_GATEWAY, "unreachable")
+                .detail("the other server answered with an error"),
+            F::BadResponse(_) | F::TooLarge(_) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "unreachable")
+                    .detail("the other server sent something Kogi cannot read")
+            }
+            F::Network(_) => ApiError::new(StatusCode::BAD_GATEWAY, "unreachable")
+                .detail("the other server could not be reached"),
+        }
+    }
 }
 
 /// A short English title per code (clients translate by `type`).

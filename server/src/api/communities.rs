@@ -149,7 +149,7 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Community, ApiErro
         .fed
         .find_community(reference, true)
         .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(e.to_string()))?
+        .map_err(|e| ApiError::remote(&e))?
         .ok_or_else(|| ApiError::not_found().detail("no such community"))
 }
 

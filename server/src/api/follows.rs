@@ -52,13 +52,8 @@ pub struct FollowResult {
 
 fn fetch_error(e: FetchError) -> ApiError {
     match e {
-        FetchError::Status(404) | FetchError::Status(410) => {
-            ApiError::not_found().detail("no such account")
-        }
-        FetchError::Refused(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .field("target")
-            .detail(m),
-        other => ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(other.to_string()),
+        FetchError::Refused(_) => ApiError::remote(&e).field("target"),
+        e => ApiError::remote(&e),
     }
 }
 

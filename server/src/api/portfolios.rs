@@ -368,10 +368,11 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Portfolio, ApiErro
         }
         return Ok(p);
     }
-    let actor =
-        state.fed.resolve(reference).await.map_err(|e| {
-            ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(e.to_string())
-        })?;
+    let actor = state
+        .fed
+        .resolve(reference)
+        .await
+        .map_err(|e| ApiError::remote(&e))?;
     let p = queries::find_by_actor(&state.core, actor.id)
         .await?
         .ok_or_else(|| ApiError::not_found().detail("not a portfolio"))?;
