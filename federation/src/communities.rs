@@ -1346,7 +1346,10 @@ impl Federation {
                 Ok(Some(Accepted::Applied("vote counted".into())))
             }
             Ok(false) => Ok(Some(Accepted::Ignored("repeated vote".into()))),
+            // Not a member of a private community, banned, or a closed poll (moderation::may_vote).
             Err(Error::Invalid { code, .. }) => Err(InboxError::Refused(code.to_string())),
+            Err(Error::Forbidden(why)) => Err(InboxError::Refused(why.to_string())),
+            Err(Error::NotFound) => Ok(Some(Accepted::Ignored("vote in a deleted poll".into()))),
             Err(e) => Err(e.into()),
         }
     }
@@ -1388,6 +1391,8 @@ impl Federation {
                 return Err(Error::invalid("choices", "unknown_choice"));
             }
         }
+        // The same rule as for votes arriving here (checked again as each vote is counted).
+        moderation::may_vote(&self.core, poll, voter.id).await?;
         let base = self.core.config.public_url.clone();
         if poll.local {
             let mut counted = false;
