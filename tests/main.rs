@@ -15,4 +15,5 @@ mod interop;
 mod ops;
 mod pages;
 mod portfolios;
+mod security_groups;
 mod security_inbox;

@@ -134,7 +134,9 @@ pub struct NewPost {
 }
 
 /// Stores a post, or (same `ap_id`) applies an edit to it. Returns the row and whether it
-/// was new. A deleted post stays deleted.
+/// was new. A deleted post stays deleted; only its author edits it; a post of this instance is
+/// never written over by a copy from elsewhere (its row is the truth), nor a remote one by a
+/// local write.
 pub async fn upsert(core: &Core, p: NewPost) -> Result<(Post, bool)> {
     let t = now();
     let attachments = serde_json::to_string(&p.attachments).unwrap_or_else(|_| "[]".into());
@@ -147,11 +149,14 @@ pub async fn upsert(core: &Core, p: NewPost) -> Result<(Post, bool)> {
             .first(conn)
             .optional()?;
         if let Some(e) = &existing {
-            if e.deleted_at.is_some() {
-                return Ok((e.clone(), false));
+            if e.local != p.local {
+                return Err(Error::Forbidden("hosted_elsewhere"));
             }
             if e.author_id != p.author_id {
                 return Err(Error::Forbidden("not_author"));
+            }
+            if e.deleted_at.is_some() {
+                return Ok((e.clone(), false));
             }
         }
         let post: Post = diesel::insert_into(posts::table)

@@ -248,7 +248,7 @@ impl Federation {
 
     /// Links a stored post to a community as a thread (a `Page`, `Article` or `Question`
     /// without `inReplyTo`) or a comment.
-    async fn link(
+    pub(crate) async fn link(
         &self,
         c: &Community,
         post: &Post,
@@ -414,68 +414,10 @@ impl Federation {
             {
                 self.on_lock(&c, &inner, false).await
             }
+            // Stored and linked only by the relay rules (crate::relays).
             "Create" | "Update" => {
-                let Some(obj_id) = object_id(&inner) else {
-                    return Err(InboxError::Malformed(
-                        "announced activity without object".into(),
-                    ));
-                };
-                let embedded = inner.get("object").filter(|o| o.is_object()).cloned();
-                let mut origin_doc: Option<Value> = None;
-                let post = match embedded.clone() {
-                    // The group's own host is authoritative for what it hosts.
-                    Some(obj) if host_of(&obj_id).as_deref() == Some(sender.host.as_str()) => {
-                        let Some(author_id) = obj.get("attributedTo").and_then(first_url) else {
-                            return Err(InboxError::Malformed(
-                                "object without attributedTo".into(),
-                            ));
-                        };
-                        if host_of(&author_id).as_deref() != Some(sender.host.as_str()) {
-                            return Err(InboxError::Refused(
-                                "the object's author is not on its host".into(),
-                            ));
-                        }
-                        let author = self.actor(&author_id).await.map_err(InboxError::from)?;
-                        self.store_object(&author, &obj).await?
-                    }
-                    // Hosted elsewhere: fetched from its origin, whatever the group embedded.
-                    _ => {
-                        let fresh = match self.fetch_json(&obj_id).await {
-                            Ok(d) => d,
-                            Err(e) if e.is_network() => {
-                                return Err(InboxError::KeyUnavailable(e.to_string()))
-                            }
-                            Err(_) => {
-                                return Ok(Accepted::Ignored(
-                                    "announced object not found at its origin".into(),
-                                ))
-                            }
-                        };
-                        let Some(author_id) = fresh.get("attributedTo").and_then(first_url) else {
-                            return Ok(Accepted::Ignored("announced object without author".into()));
-                        };
-                        let author = self.actor(&author_id).await.map_err(InboxError::from)?;
-                        let stored = self.store_object(&author, &fresh).await?;
-                        origin_doc = Some(fresh);
-                        stored
-                    }
-                };
-                let Some(post) = post else {
-                    return Ok(Accepted::Ignored(
-                        "announced object could not be verified at its origin".into(),
-                    ));
-                };
-                let stored = posts::find(&self.core, post.id).await?.unwrap_or(post);
-                let doc_for_link = origin_doc.or(embedded).unwrap_or(Value::Null);
-                let parent = match &stored.in_reply_to_ap_id {
-                    Some(id) => posts::find_by_ap_id(&self.core, id).await?,
-                    None => None,
-                };
-                if store::post_link(&self.core, stored.id).await?.is_none() {
-                    self.link(&c, &stored, &doc_for_link, parent.as_ref())
-                        .await?;
-                }
-                Ok(Accepted::Applied(format!("Announce({kind}) from a group")))
+                self.on_group_relayed_post(&c, &inner, kind == "Update")
+                    .await
             }
             "Delete" => {
                 // A group removing a post from itself: authoritative for its own content.
@@ -530,7 +472,7 @@ impl Federation {
                 return Ok(Accepted::Ignored("pin of an unknown thread".into()));
             };
             return match store::post_link(&self.core, p.id).await? {
-                Some(l) if l.community_id == c.id() => {
+                Some(l) if l.community_id == c.id() && l.kind == "thread" => {
                     moderation::set_pinned(&self.core, p.id, add).await?;
                     if add && inner.get("kogi:announcement").and_then(Value::as_bool) == Some(true)
                     {
@@ -785,44 +727,8 @@ impl Federation {
         }
         let mut stored = 0;
         for item in items.iter().take(20) {
-            // Announce(Create(Page)), Announce(Page), Create(Page) or the Page itself.
-            let mut obj = item.clone();
-            for _ in 0..2 {
-                match obj.get("type").and_then(Value::as_str) {
-                    Some("Announce" | "Create") => {
-                        obj = obj.get("object").cloned().unwrap_or(Value::Null)
-                    }
-                    _ => break,
-                }
-            }
-            let Some(id) = first_url(&obj) else { continue };
-            if let Some(p) = posts::find_by_ap_id(&self.core, &id).await? {
-                if store::post_link(&self.core, p.id).await?.is_some() {
-                    continue;
-                }
-            }
-            let doc = if obj.is_object() && host_of(&id).as_deref() == Some(c.actor.host.as_str()) {
-                obj
-            } else {
-                match self.fetch_json(&id).await {
-                    Ok(d) => d,
-                    Err(_) => continue,
-                }
-            };
-            if doc.get("inReplyTo").is_some_and(|v| !v.is_null()) {
-                continue;
-            }
-            let Some(author_id) = doc.get("attributedTo").and_then(first_url) else {
-                continue;
-            };
-            if host_of(&author_id) != host_of(&id) || !Self::addressed_to(&doc, &c.actor) {
-                continue;
-            }
-            let Ok(author) = self.actor(&author_id).await else {
-                continue;
-            };
-            if let Ok(Some(p)) = self.store_object(&author, &doc).await {
-                self.link(c, &p, &doc, None).await?;
+            // The same rules as relays (crate::relays): threads naming the group only.
+            if self.backfill_item(c, item).await {
                 stored += 1;
             }
         }
@@ -1437,7 +1343,10 @@ impl Federation {
                 Ok(Some(Accepted::Applied("vote counted".into())))
             }
             Ok(false) => Ok(Some(Accepted::Ignored("repeated vote".into()))),
+            // Not a member of a private community, banned, or a closed poll (moderation::may_vote).
             Err(Error::Invalid { code, .. }) => Err(InboxError::Refused(code.to_string())),
+            Err(Error::Forbidden(why)) => Err(InboxError::Refused(why.to_string())),
+            Err(Error::NotFound) => Ok(Some(Accepted::Ignored("vote in a deleted poll".into()))),
             Err(e) => Err(e.into()),
         }
     }
@@ -1479,6 +1388,8 @@ impl Federation {
                 return Err(Error::invalid("choices", "unknown_choice"));
             }
         }
+        // The same rule as for votes arriving here (checked again as each vote is counted).
+        moderation::may_vote(&self.core, poll, voter.id).await?;
         let base = self.core.config.public_url.clone();
         if poll.local {
             let mut counted = false;
@@ -1512,7 +1423,7 @@ impl Federation {
     }
 
     /// Is this object addressed to the group (in `to`, `cc` or `audience`)?
-    fn addressed_to(obj: &Value, group: &Actor) -> bool {
+    pub(crate) fn addressed_to(obj: &Value, group: &Actor) -> bool {
         let addrs = addresses(obj);
         addrs.contains(&group.ap_id)
             || group
@@ -1673,6 +1584,12 @@ impl Federation {
         let Some(obj_id) = object_id(inner) else {
             return Err(InboxError::Malformed("no object".into()));
         };
+        // One written here is stored here already, and its row is the truth.
+        if self.is_local_id(&obj_id) {
+            return Ok(Accepted::Ignored(
+                "a chat message hosted here is never taken from a relay".into(),
+            ));
+        }
         let obj = if host_of(&obj_id).as_deref() == Some(c.actor.host.as_str()) {
             inner.get("object").cloned().unwrap_or(Value::Null)
         } else {
@@ -1685,6 +1602,12 @@ impl Federation {
                 }
             }
         };
+        // What the origin says must be a chat message of this group, as the relay claimed.
+        if obj.get("id").and_then(Value::as_str) != Some(obj_id.as_str())
+            || !Self::is_chat(&obj, &c.actor)
+        {
+            return Ok(Accepted::Ignored("not a chat message of this group".into()));
+        }
         let Some(author_id) = obj.get("attributedTo").and_then(first_url) else {
             return Ok(Accepted::Ignored("chat message without author".into()));
         };

@@ -272,7 +272,8 @@ impl Federation {
     }
 
     /// Stores a received or fetched post object from `author` (already verified to be its
-    /// origin), with notifications for local people it mentions or answers.
+    /// origin), with notifications for local people it mentions or answers. Never a post of
+    /// this instance, whoever hands it over: its local row is the truth (refused, 403).
     pub async fn store_object(
         &self,
         author: &Actor,
@@ -286,6 +287,11 @@ impl Federation {
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
+        if author.local || self.is_local_id(id) {
+            return Err(InboxError::Refused(
+                "a post hosted here is never taken from elsewhere".into(),
+            ));
+        }
         if host_of(id).as_deref() != Some(author.host.as_str()) {
             return Err(InboxError::Refused(
                 "the object is not hosted by its author's instance".into(),
@@ -441,6 +447,11 @@ impl Federation {
         };
         let (post, is_new) = match posts::upsert(&self.core, new).await {
             Ok(x) => x,
+            Err(kogi_core::Error::Forbidden("hosted_elsewhere")) => {
+                return Err(InboxError::Refused(
+                    "a post hosted here is never taken from elsewhere".into(),
+                ))
+            }
             Err(kogi_core::Error::Forbidden(_)) => {
                 return Err(InboxError::Refused("not the post's author".into()))
             }
@@ -466,6 +477,11 @@ impl Federation {
             }
         }
         Ok(Some(post))
+    }
+
+    /// Is `id` a URL of this instance (its host and port)?
+    pub fn is_local_id(&self, id: &str) -> bool {
+        host_of(id).as_deref() == Some(self.core.config.host().as_str())
     }
 
     /// A post by id: known here, or fetched from its origin (signed) and stored.
@@ -512,6 +528,7 @@ impl Federation {
         if let Some(outcome) = self.on_create_in_community(sender, doc, &obj).await? {
             return Ok(outcome);
         }
+        self.check_portfolio_claims(sender, &obj).await?;
         match self.store_object(sender, &obj).await? {
             Some(post) => {
                 self.on_portfolio_object(sender, &obj, &post).await?;
@@ -534,9 +551,19 @@ impl Federation {
         let Some(id) = obj.get("id").and_then(Value::as_str) else {
             return Err(InboxError::Malformed("no object id".into()));
         };
-        if posts::find_by_ap_id(&self.core, id).await?.is_none() {
+        let Some(existing) = posts::find_by_ap_id(&self.core, id).await? else {
             return Ok(Accepted::Ignored("Update of an unknown object".into()));
+        };
+        // Only the author edits a post (a group relays edits as Announce(Update)).
+        if existing.author_id != sender.id {
+            return Err(InboxError::Refused(
+                "only the author can edit a post".into(),
+            ));
         }
+        if existing.deleted_at.is_some() {
+            return Ok(Accepted::Ignored("Update of a deleted post".into()));
+        }
+        self.check_portfolio_claims(sender, obj).await?;
         match self.store_object(sender, obj).await? {
             Some(post) => {
                 self.on_portfolio_object(sender, obj, &post).await?;

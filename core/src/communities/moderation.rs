@@ -188,9 +188,47 @@ pub async fn set_pinned(core: &Core, post_id: i64, pinned: bool) -> Result<()> {
     })
 }
 
-/// Records a vote in a poll hosted here and updates its counts, in one transaction. A person
-/// votes once (once per choice in a multiple-choice poll); repeats change nothing. Returns
-/// whether the vote counted.
+/// May `voter_id` vote in this poll? The one rule for votes from this server's pages and API
+/// and for votes arriving over federation: the poll exists and is still open; in a community,
+/// the voter is not banned, and in a private or invite-only one, a member. A poll outside
+/// communities takes votes from those who may see it.
+pub async fn may_vote(core: &Core, post: &Post, voter_id: i64) -> Result<Poll> {
+    if post.deleted_at.is_some() {
+        return Err(Error::NotFound);
+    }
+    let Some(poll) = post.poll() else {
+        return Err(Error::invalid("poll", "not_a_poll"));
+    };
+    if poll.closed_at.as_deref().is_some_and(|c| {
+        chrono::DateTime::parse_from_rfc3339(c).is_ok_and(|d| d.naive_utc() < now())
+    }) {
+        return Err(Error::invalid("poll", "poll_closed"));
+    }
+    let community = match super::store::post_link(core, post.id).await? {
+        Some(l) => super::store::find(core, l.community_id).await?,
+        None => None,
+    };
+    match community {
+        Some(c) => {
+            if super::store::is_banned(core, &c, voter_id).await? {
+                return Err(Error::Forbidden("banned"));
+            }
+            if !c.is_public() && super::store::role_of(core, &c, voter_id).await?.is_none() {
+                return Err(Error::Forbidden("members_only"));
+            }
+        }
+        None => {
+            if !crate::posts::can_view(core, Some(voter_id), post).await? {
+                return Err(Error::Forbidden("not_visible"));
+            }
+        }
+    }
+    Ok(poll)
+}
+
+/// Records a vote in a poll hosted here and updates its counts, in one transaction, when
+/// [`may_vote`] allows it. A person votes once (once per choice in a multiple-choice poll);
+/// repeats change nothing. Returns whether the vote counted.
 pub async fn vote(
     core: &Core,
     post: &Post,
@@ -198,16 +236,9 @@ pub async fn vote(
     choice: &str,
     ap_id: &str,
 ) -> Result<bool> {
-    let Some(mut poll) = post.poll() else {
-        return Err(Error::invalid("poll", "not_a_poll"));
-    };
+    let mut poll = may_vote(core, post, actor_id).await?;
     if !poll.options.iter().any(|o| o.name == choice) {
         return Err(Error::invalid("choice", "unknown_choice"));
-    }
-    if poll.closed_at.as_deref().is_some_and(|c| {
-        chrono::DateTime::parse_from_rfc3339(c).is_ok_and(|d| d.naive_utc() < now())
-    }) {
-        return Err(Error::invalid("poll", "poll_closed"));
     }
     let (pid, choice, ap_id, multiple) = (
         post.id,

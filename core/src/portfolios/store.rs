@@ -1135,6 +1135,9 @@ pub struct RemoteItem {
     pub post_id: Option<i64>,
 }
 
+/// Stores or refreshes a remote portfolio's item. An item stays with the portfolio it was
+/// first stored for, and a local one is never written over: an upsert that claims another's
+/// item is refused (`Forbidden`) and changes nothing.
 pub async fn upsert_remote_item(core: &Core, portfolio_id: i64, r: RemoteItem) -> Result<Item> {
     let (skills, media, fields) = (to_json(&r.skills)?, to_json(&r.media)?, to_json(&r.fields)?);
     let state = if r.archived {
@@ -1150,6 +1153,14 @@ pub async fn upsert_remote_item(core: &Core, portfolio_id: i64, r: RemoteItem) -
     let t = now();
     let ap_id = r.ap_id.clone();
     db_tx!(core.db, |conn| {
+        let owner: Option<(i64, bool)> = portfolio_items::table
+            .filter(portfolio_items::ap_id.eq(&r.ap_id))
+            .select((portfolio_items::portfolio_id, portfolio_items::local))
+            .first(conn)
+            .optional()?;
+        if owner.is_some_and(|(pid, local)| local || pid != portfolio_id) {
+            return Err(Error::Forbidden("not_this_portfolio"));
+        }
         diesel::insert_into(portfolio_items::table)
             .values((
                 portfolio_items::ap_id.eq(&r.ap_id),
@@ -1218,6 +1229,8 @@ pub struct RemoteProject {
     pub links: Vec<ProfileLink>,
 }
 
+/// Stores or refreshes a remote portfolio's project; like items, a project stays with the
+/// portfolio it was first stored for (an upsert claiming another's is `Forbidden`).
 pub async fn upsert_remote_project(core: &Core, portfolio_id: i64, r: RemoteProject) -> Result<()> {
     let (goals, data, links) = (to_json(&r.goals)?, to_json(&r.data)?, to_json(&r.links)?);
     let status = if PROJECT_STATUSES.contains(&r.status.as_str()) {
@@ -1227,6 +1240,14 @@ pub async fn upsert_remote_project(core: &Core, portfolio_id: i64, r: RemoteProj
     };
     let t = now();
     db_tx!(core.db, |conn| {
+        let owner: Option<(i64, bool)> = projects::table
+            .filter(projects::ap_id.eq(&r.ap_id))
+            .select((projects::portfolio_id, projects::local))
+            .first(conn)
+            .optional()?;
+        if owner.is_some_and(|(pid, local)| local || pid != portfolio_id) {
+            return Err(Error::Forbidden("not_this_portfolio"));
+        }
         diesel::insert_into(projects::table)
             .values((
                 projects::ap_id.eq(&r.ap_id),
