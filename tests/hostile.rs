@@ -37,6 +37,32 @@ struct State {
     received: Vec<Received>,
     /// Status answered to POSTs (202 by default); `None` hangs.
     post_answer: Option<Option<u16>>,
+    /// POSTs being handled now (until answered, or until the sender gives up and closes the
+    /// connection), and the most there ever were at once.
+    posts_in_flight: usize,
+    max_posts_in_flight: usize,
+}
+
+/// Counts a POST as in flight until it is answered or its connection is dropped.
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn start(state: Arc<Mutex<State>>) -> InFlight {
+        {
+            let mut s = state.lock().unwrap();
+            s.posts_in_flight += 1;
+            s.max_posts_in_flight = s.max_posts_in_flight.max(s.posts_in_flight);
+        }
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.posts_in_flight -= 1;
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -94,6 +120,17 @@ impl HostilePeer {
     /// What POSTs are answered with: `Some(status)`, or `None` to hang.
     pub fn answer_posts(&self, status: Option<u16>) {
         self.state.lock().unwrap().post_answer = Some(status);
+    }
+
+    /// POSTs the peer is handling right now (a hanging one counts until the sender closes
+    /// its connection).
+    pub fn posts_in_flight(&self) -> usize {
+        self.state.lock().unwrap().posts_in_flight
+    }
+
+    /// The most POSTs the peer was ever handling at once.
+    pub fn max_posts_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_posts_in_flight
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -231,6 +268,7 @@ impl HostilePeer {
 async fn answer(state: Arc<Mutex<State>>, req: Request) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    let _in_flight = (method == "POST").then(|| InFlight::start(state.clone()));
     let bytes = axum::body::to_bytes(req.into_body(), 8 << 20)
         .await
         .unwrap_or_default();

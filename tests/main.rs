@@ -15,5 +15,6 @@ mod interop;
 mod ops;
 mod pages;
 mod portfolios;
+mod security_delivery;
 mod security_groups;
 mod security_inbox;

@@ -270,54 +270,79 @@ fn lock_file_for(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
-/// Claims up to `limit` due deliveries for `lease_secs`: marks them locked and returns them.
-/// PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so several worker processes share the queue
-/// without taking the same row; SQLite has one writer, so an IMMEDIATE transaction around
-/// `UPDATE … RETURNING` does the same. A crashed worker's lease simply runs out.
+/// Claims due deliveries within `limits` for `lease_secs`: marks them locked and returns
+/// them, oldest due first. Rows of hosts already at their cap are not even looked at, so a
+/// host with thousands of waiting rows never hides other hosts' rows; of the first due rows of
+/// the other hosts, [`ClaimLimits::pick`] keeps what the total and each host's room allow.
+/// PostgreSQL locks the candidates `FOR UPDATE SKIP LOCKED`, so several worker processes share
+/// the queue without taking the same row; SQLite has one writer, so an IMMEDIATE transaction
+/// around the read and the `UPDATE … RETURNING` does the same. A crashed worker's lease simply
+/// runs out.
 pub async fn claim_deliveries(
     pool: &DbPool,
-    limit: i64,
+    limits: &crate::deliveries::ClaimLimits,
     lease_secs: i64,
 ) -> Result<Vec<crate::deliveries::Delivery>> {
-    use diesel::sql_types::{BigInt, Timestamp};
+    use crate::deliveries::{Delivery, PENDING};
+    use crate::schema::deliveries as d;
+    use diesel::prelude::*;
     let now = crate::now();
     let until = now + chrono::Duration::seconds(lease_secs);
-    const PICK: &str = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-                        AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT $2";
-    match pool.clone() {
+    let saturated = limits.saturated();
+    let scan = limits.scan();
+    let limits = limits.clone();
+    // Written once, expanded per backend by the macro below (only PostgreSQL can lock rows).
+    macro_rules! due {
+        () => {
+            d::table
+                .filter(d::state.eq(PENDING))
+                .filter(d::next_attempt_at.le(now))
+                .filter(d::locked_until.is_null().or(d::locked_until.lt(now)))
+                .filter(d::host.ne_all(&saturated))
+                .order((d::next_attempt_at.asc(), d::id.asc()))
+                .limit(scan)
+                .select((d::id, d::host))
+        };
+    }
+    let mut rows: Vec<Delivery> = match pool.clone() {
         DbPool::Sqlite(p) => {
             run_blocking(move || {
                 let mut conn = p.get()?;
                 conn.immediate_transaction(|conn| {
-                    // SQLite numbers `$N` parameters by first appearance; `?N` by N.
-                    let pick = PICK.replace('$', "?");
-                    let sql = format!("UPDATE deliveries SET locked_until = ?3 WHERE id IN ({pick}) RETURNING *");
-                    Ok(diesel::sql_query(sql)
-                        .bind::<Timestamp, _>(now)
-                        .bind::<BigInt, _>(limit)
-                        .bind::<Timestamp, _>(until)
-                        .load(conn)?)
+                    let candidates: Vec<(i64, String)> = due!().load(conn)?;
+                    let ids = limits.pick(&candidates);
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    Ok(diesel::update(d::table.filter(d::id.eq_any(&ids)))
+                        .set(d::locked_until.eq(Some(until)))
+                        .returning(Delivery::as_returning())
+                        .get_results(conn)?)
                 })
             })
-            .await
+            .await?
         }
         DbPool::Postgres(p) => {
             run_blocking(move || {
                 let mut conn = p.get()?;
                 conn.transaction(|conn| {
-                    let sql = format!(
-                        "UPDATE deliveries SET locked_until = $3 WHERE id IN ({PICK} FOR UPDATE SKIP LOCKED) RETURNING *"
-                    );
-                    Ok(diesel::sql_query(sql)
-                        .bind::<Timestamp, _>(now)
-                        .bind::<BigInt, _>(limit)
-                        .bind::<Timestamp, _>(until)
-                        .load(conn)?)
+                    let candidates: Vec<(i64, String)> =
+                        due!().for_update().skip_locked().load(conn)?;
+                    let ids = limits.pick(&candidates);
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    Ok(diesel::update(d::table.filter(d::id.eq_any(&ids)))
+                        .set(d::locked_until.eq(Some(until)))
+                        .returning(Delivery::as_returning())
+                        .get_results(conn)?)
                 })
             })
-            .await
+            .await?
         }
-    }
+    };
+    rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok(rows)
 }
 
 /// Is the database answering? Used by `/readyz`.

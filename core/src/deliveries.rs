@@ -89,9 +89,66 @@ pub async fn enqueue(
     })
 }
 
-/// Claims up to `limit` due rows for `lease_secs` (see `db::claim_deliveries`).
-pub async fn claim(core: &Core, limit: i64, lease_secs: i64) -> Result<Vec<Delivery>> {
-    crate::db::claim_deliveries(&core.db, limit, lease_secs).await
+/// How many due rows one claim may take: `total` in all, and for each host no more than
+/// `per_host` minus what the claiming worker already has in flight there. The counts are the
+/// claiming process's own: several worker processes sharing PostgreSQL each keep their own cap,
+/// so a host may see up to `per_host` deliveries from each of them.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimLimits {
+    pub total: usize,
+    pub per_host: usize,
+    /// Deliveries this worker has in flight, by host (`host[:port]` as in `deliveries.host`).
+    pub in_flight: std::collections::HashMap<String, usize>,
+}
+
+impl ClaimLimits {
+    /// Hosts already at their cap: their rows are left out of the claim altogether, so they
+    /// never take the places of other hosts' rows.
+    pub fn saturated(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self
+            .in_flight
+            .iter()
+            .filter(|(_, n)| **n >= self.per_host)
+            .map(|(h, _)| h.clone())
+            .collect();
+        hosts.sort();
+        hosts
+    }
+
+    /// From candidate rows (`(id, host)`, oldest due first), the ids to claim: in order, while
+    /// the total and each host's remaining room allow.
+    pub fn pick(&self, candidates: &[(i64, String)]) -> Vec<i64> {
+        let mut room: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for (id, host) in candidates {
+            if out.len() >= self.total {
+                break;
+            }
+            let left = room.entry(host.as_str()).or_insert_with(|| {
+                self.per_host
+                    .saturating_sub(self.in_flight.get(host).copied().unwrap_or(0))
+            });
+            if *left > 0 {
+                *left -= 1;
+                out.push(*id);
+            }
+        }
+        out
+    }
+
+    /// How many candidates one claim looks at: enough that a few busy hosts at the head of the
+    /// queue do not hide the others (saturated hosts are skipped by the query itself).
+    pub fn scan(&self) -> i64 {
+        (self.total.saturating_mul(self.per_host.max(1)) as i64).clamp(16, 512)
+    }
+}
+
+/// Claims due rows within `limits` for `lease_secs` (see `db::claim_deliveries`).
+pub async fn claim(core: &Core, limits: &ClaimLimits, lease_secs: i64) -> Result<Vec<Delivery>> {
+    if limits.total == 0 || limits.per_host == 0 {
+        return Ok(Vec::new());
+    }
+    crate::db::claim_deliveries(&core.db, limits, lease_secs).await
 }
 
 /// Records the outcome of one attempt.
@@ -354,4 +411,46 @@ pub async fn release_leases(core: &Core) -> Result<usize> {
                 .execute(conn)?,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(total: usize, per_host: usize, busy: &[(&str, usize)]) -> ClaimLimits {
+        ClaimLimits {
+            total,
+            per_host,
+            in_flight: busy.iter().map(|(h, n)| (h.to_string(), *n)).collect(),
+        }
+    }
+
+    fn rows(hosts: &[&str]) -> Vec<(i64, String)> {
+        hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as i64 + 1, h.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_claim_takes_rows_in_order_within_each_hosts_room() {
+        let l = limits(10, 2, &[("slow:1", 1)]);
+        // slow:1 has one slot left, fast:2 two.
+        let c = rows(&[
+            "slow:1", "slow:1", "slow:1", "fast:2", "fast:2", "fast:2", "other",
+        ]);
+        assert_eq!(l.pick(&c), vec![1, 4, 5, 7]);
+        assert_eq!(l.saturated(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn saturated_hosts_are_excluded_and_the_total_is_respected() {
+        let l = limits(3, 2, &[("slow:1", 2), ("half:3", 1)]);
+        assert_eq!(l.saturated(), vec!["slow:1".to_string()]);
+        let c = rows(&["slow:1", "a", "a", "a", "b", "c"]);
+        assert_eq!(l.pick(&c), vec![2, 3, 5]);
+        assert!(limits(0, 2, &[]).pick(&c).is_empty());
+        assert!((16..=512).contains(&l.scan()));
+    }
 }

@@ -2,7 +2,7 @@
 //! checked redirect, and a resolver that refuses private, loopback and link-local addresses
 //! unless `federation.allow_private_addresses` is on (tests, closed networks).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,32 +31,81 @@ impl FetchError {
     }
 }
 
-/// Addresses a server on the public internet never needs to reach.
+/// IPv4 ranges that are not globally reachable (IANA's IPv4 special-purpose registry, plus
+/// multicast), refused whole.
+const V4_REFUSED: &[(Ipv4Addr, u32)] = &[
+    (Ipv4Addr::new(0, 0, 0, 0), 8), // "this network", and 0.0.0.0 unspecified
+    (Ipv4Addr::new(10, 0, 0, 0), 8), // private
+    (Ipv4Addr::new(100, 64, 0, 0), 10), // carrier-grade NAT
+    (Ipv4Addr::new(127, 0, 0, 0), 8), // loopback
+    (Ipv4Addr::new(169, 254, 0, 0), 16), // link-local
+    (Ipv4Addr::new(172, 16, 0, 0), 12), // private
+    (Ipv4Addr::new(192, 0, 0, 0), 24), // IETF protocol assignments (all of it)
+    (Ipv4Addr::new(192, 0, 2, 0), 24), // documentation TEST-NET-1
+    (Ipv4Addr::new(192, 88, 99, 0), 24), // deprecated 6to4 relay anycast
+    (Ipv4Addr::new(192, 168, 0, 0), 16), // private
+    (Ipv4Addr::new(198, 18, 0, 0), 15), // benchmarking
+    (Ipv4Addr::new(198, 51, 100, 0), 24), // documentation TEST-NET-2
+    (Ipv4Addr::new(203, 0, 113, 0), 24), // documentation TEST-NET-3
+    (Ipv4Addr::new(224, 0, 0, 0), 4), // multicast
+    (Ipv4Addr::new(240, 0, 0, 0), 4), // reserved, and 255.255.255.255 broadcast
+];
+
+/// IPv6 ranges that are not globally reachable (IANA's IPv6 special-purpose registry, plus
+/// multicast and the deprecated site-local range), refused whole. Of the ranges that embed an
+/// IPv4 address, IPv4-compatible `::/96`, 6to4 `2002::/16` and Teredo `2001::/32` (inside
+/// `2001::/23`) are refused whole: they are deprecated and no peer needs them, and classifying
+/// their embedded address would trust relays we know nothing about. IPv4-mapped
+/// `::ffff:0:0/96` and NAT64 `64:ff9b::/96` are classified by the IPv4 address they carry
+/// instead (see [`is_private`]): the first is how a dual-stack socket names an IPv4 peer, and
+/// the second is how a server on an IPv6-only network behind DNS64 reaches IPv4-only peers.
+const V6_REFUSED: &[(Ipv6Addr, u32)] = &[
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96), // IPv4-compatible, with :: and ::1
+    (Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0), 96), // IPv4-translated (SIIT)
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48), // local-use NAT64
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64), // discard-only
+    (Ipv6Addr::new(0x100, 0, 0, 1, 0, 0, 0, 0), 64), // dummy prefix
+    // IETF protocol assignments: Teredo 2001::/32, benchmarking 2001:2::/48, ORCHIDv2
+    // 2001:20::/28 and the rest (AMT, AS112, DRIP, PCP anycast): none is a peer's server.
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23),
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),     // 6to4
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20),     // documentation
+    (Ipv6Addr::new(0x5f00, 0, 0, 0, 0, 0, 0, 0), 16),     // segment routing (SRv6) SIDs
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),      // unique local
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),     // link-local
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),     // site-local (deprecated)
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),      // multicast
+];
+
+/// NAT64's well-known prefix: the last 32 bits are an IPv4 address.
+const NAT64: (Ipv6Addr, u32) = (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96);
+
+fn in_v4(ip: Ipv4Addr, (net, len): (Ipv4Addr, u32)) -> bool {
+    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    u32::from(ip) & mask == u32::from(net) & mask
+}
+
+fn in_v6(ip: Ipv6Addr, (net, len): (Ipv6Addr, u32)) -> bool {
+    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(net) & mask
+}
+
+/// Addresses a server on the public internet never needs to reach: everything IANA's
+/// special-purpose registries mark not globally reachable, multicast and broadcast, and IPv6
+/// addresses embedding an IPv4 address that would be refused.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v) => {
-            let o = v.octets();
-            v.is_private()
-                || v.is_loopback()
-                || v.is_link_local()
-                || v.is_unspecified()
-                || v.is_broadcast()
-                || v.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64) // carrier-grade NAT 100.64/10
-                || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
-                || o[0] >= 240
-        }
+        IpAddr::V4(v) => V4_REFUSED.iter().any(|r| in_v4(v, *r)),
         IpAddr::V6(v) => {
             if let Some(v4) = v.to_ipv4_mapped() {
                 return is_private(IpAddr::V4(v4));
             }
-            let s = v.segments();
-            v.is_loopback()
-                || v.is_unspecified()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+            if in_v6(v, NAT64) {
+                let embedded = Ipv4Addr::from((u128::from(v) & 0xffff_ffff) as u32);
+                return is_private(IpAddr::V4(embedded));
+            }
+            V6_REFUSED.iter().any(|r| in_v6(v, *r))
         }
     }
 }
@@ -118,13 +167,18 @@ pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), FetchError> 
         Some(url::Host::Ipv6(ip)) if !allow_private && is_private(IpAddr::V6(ip)) => {
             Err(FetchError::Refused(format!("{ip} is a private address")))
         }
-        Some(url::Host::Domain(d))
-            if !allow_private && (d == "localhost" || d.ends_with(".localhost")) =>
-        {
+        Some(url::Host::Domain(d)) if !allow_private && is_loopback_name(d) => {
             Err(FetchError::Refused(format!("{d} is a loopback name")))
         }
         _ => Ok(()),
     }
+}
+
+/// `localhost` and its subdomains, with or without the root's trailing dot (the resolver would
+/// refuse their addresses too; this refuses them before any lookup).
+fn is_loopback_name(d: &str) -> bool {
+    let d = d.trim_end_matches('.').to_ascii_lowercase();
+    d == "localhost" || d.ends_with(".localhost")
 }
 
 #[derive(Debug, Clone)]
@@ -257,25 +311,100 @@ impl HttpClient {
 mod tests {
     use super::*;
 
+    /// Every refused range, by a few addresses inside it (first, inner, last where it
+    /// matters), and public addresses that must pass.
     #[test]
     fn private_ranges() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.1.1",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        let refused = [
+            // IPv4
+            ("0.0.0.0", "unspecified"),
+            ("0.1.2.3", "this network"),
+            ("10.1.2.3", "private 10/8"),
+            ("100.64.0.1", "carrier-grade NAT"),
+            ("100.127.255.254", "carrier-grade NAT, last"),
+            ("127.0.0.1", "loopback"),
+            ("127.255.255.254", "loopback, last"),
+            ("169.254.1.1", "link-local"),
+            ("172.16.0.1", "private 172.16/12"),
+            ("172.31.255.255", "private 172.16/12, last"),
+            ("192.0.0.1", "IETF protocol assignments"),
+            ("192.0.0.170", "NAT64 discovery (192.0.0/24)"),
+            ("192.0.2.1", "TEST-NET-1"),
+            ("192.88.99.1", "6to4 relay anycast"),
+            ("192.168.1.1", "private 192.168/16"),
+            ("198.18.0.1", "benchmarking"),
+            ("198.19.255.255", "benchmarking, last"),
+            ("198.51.100.7", "TEST-NET-2"),
+            ("203.0.113.9", "TEST-NET-3"),
+            ("224.0.0.1", "multicast"),
+            ("239.255.255.250", "multicast, last"),
+            ("240.0.0.1", "reserved"),
+            ("255.255.255.255", "broadcast"),
+            // IPv6
+            ("::", "unspecified"),
+            ("::1", "loopback"),
+            ("::127.0.0.1", "IPv4-compatible loopback"),
+            ("::8.8.8.8", "IPv4-compatible, refused whole"),
+            ("::ffff:10.0.0.1", "IPv4-mapped private"),
+            ("::ffff:127.0.0.1", "IPv4-mapped loopback"),
+            ("::ffff:0:127.0.0.1", "IPv4-translated"),
+            ("64:ff9b::127.0.0.1", "NAT64 of loopback"),
+            ("64:ff9b::10.0.0.1", "NAT64 of private"),
+            (
+                "64:ff9b::169.254.169.254",
+                "NAT64 of link-local (cloud metadata)",
+            ),
+            ("64:ff9b:1::1.1.1.1", "local-use NAT64"),
+            ("100::1", "discard-only"),
+            ("100:0:0:1::1", "dummy prefix"),
+            ("2001::1", "Teredo"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo client"),
+            ("2001:2::1", "benchmarking"),
+            ("2001:20::1", "ORCHIDv2"),
+            ("2001:1ff:ffff::1", "IETF protocol assignments, last"),
+            ("2001:db8::1", "documentation"),
+            ("2002:7f00:1::1", "6to4 of loopback"),
+            ("2002:808:808::1", "6to4, refused whole"),
+            ("3fff::1", "documentation 3fff::/20"),
+            ("5f00::1", "SRv6 SIDs"),
+            ("fc00::1", "unique local"),
+            ("fd00::1", "unique local"),
+            ("fe80::1", "link-local"),
+            ("febf::1", "link-local, last"),
+            ("fec0::1", "site-local"),
+            ("ff02::1", "multicast"),
+            ("ff0e::1", "global-scope multicast"),
+        ];
+        for (ip, what) in refused {
+            assert!(
+                is_private(ip.parse().unwrap()),
+                "{ip} ({what}) must be refused"
+            );
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "1.1.1.1"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        let public = [
+            "1.1.1.1",
+            "8.8.8.8",
+            "93.184.216.34",
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.128.0.1",
+            "172.32.0.1",
+            "192.0.1.1",
+            "192.31.196.1",
+            "198.17.255.255",
+            "198.20.0.1",
+            "223.255.255.254",
+            "2606:4700::1111",
+            "2001:4860:4860::8888",
+            "2001:200::1",
+            "2a00:1450:4001::1",
+            "::ffff:1.1.1.1",
+            "64:ff9b::1.1.1.1",
+            "2003::1",
+            "3fff:1000::1",
+        ];
+        for ip in public {
+            assert!(!is_private(ip.parse().unwrap()), "{ip} must be allowed");
         }
     }
 
@@ -286,9 +415,56 @@ mod tests {
         assert!(check_url(&u("http://[::1]/x"), false).is_err());
         assert!(check_url(&u("http://10.0.0.8/x"), false).is_err());
         assert!(check_url(&u("http://localhost:8080/x"), false).is_err());
+        assert!(check_url(&u("http://LocalHost./x"), false).is_err());
+        assert!(check_url(&u("http://a.localhost./x"), false).is_err());
         assert!(check_url(&u("ftp://example.org/x"), true).is_err());
         assert!(check_url(&u("https://example.org/x"), false).is_ok());
+        assert!(check_url(&u("https://1.1.1.1/x"), false).is_ok());
+        assert!(check_url(&u("https://[2606:4700::1111]/x"), false).is_ok());
         assert!(check_url(&u("http://127.0.0.1/x"), true).is_ok());
+        // IPv6 literals that embed IPv4 addresses.
+        for url in [
+            "http://[::ffff:127.0.0.1]/x",
+            "http://[::ffff:7f00:1]/x",
+            "http://[::127.0.0.1]/x",
+            "http://[64:ff9b::7f00:1]/x",
+            "http://[2002:7f00:1::]/x",
+            "http://[ff02::1]/x",
+        ] {
+            assert!(check_url(&u(url), false).is_err(), "{url}");
+        }
+    }
+
+    /// The url crate parses decimal, octal, hexadecimal and shortened IPv4 hosts (as browsers
+    /// do) into the address itself, so `check_url` sees 127.0.0.1 whatever the spelling.
+    #[test]
+    fn other_spellings_of_ipv4_hosts_are_normalised_and_refused() {
+        for url in [
+            "http://2130706433/x",
+            "http://0177.0.0.1/x",
+            "http://0x7f.0.0.1/x",
+            "http://0x7f000001/x",
+            "http://127.1/x",
+            "http://017700000001/x",
+            "http://0/x",
+            "http://3232235777/x",
+        ] {
+            let parsed = url::Url::parse(url).unwrap();
+            assert!(
+                matches!(parsed.host(), Some(url::Host::Ipv4(_))),
+                "{url} is an IPv4 host: {:?}",
+                parsed.host()
+            );
+            assert!(check_url(&parsed, false).is_err(), "{url}");
+        }
+        let parsed = url::Url::parse("http://2130706433/x").unwrap();
+        assert_eq!(parsed.host_str(), Some("127.0.0.1"));
+        let parsed = url::Url::parse("http://[::ffff:127.0.0.1]/x").unwrap();
+        assert_eq!(parsed.host_str(), Some("[::ffff:7f00:1]"));
+        // A public address in decimal passes: 16843009 is 1.1.1.1.
+        let parsed = url::Url::parse("http://16843009/x").unwrap();
+        assert_eq!(parsed.host_str(), Some("1.1.1.1"));
+        assert!(check_url(&parsed, false).is_ok());
     }
 
     /// A one-shot HTTP server on loopback answering with `head` and then `chunks` of body,
@@ -388,6 +564,10 @@ mod tests {
             "http://127.0.0.1:9/x",
             "http://10.0.0.1:9/x",
             "http://[::1]:9/x",
+            "http://[::127.0.0.1]:9/x",
+            "http://[::ffff:127.0.0.1]:9/x",
+            "http://[64:ff9b::7f00:1]:9/x",
+            "http://2130706433:9/x",
             "http://localhost:9/x",
         ] {
             let u = url::Url::parse(url).unwrap();

@@ -6,15 +6,22 @@
 //! `give_up`. Any other 4xx → failed, recorded, never counted as delivered. A host failing for
 //! `dead_after` is dead: its rows wait and one is sent as a probe every `probe_interval`; the
 //! first success makes all its rows due again.
+//!
+//! The worker runs continuously: up to `concurrency` deliveries are in flight at once, a
+//! finished one frees its slot at once, and at most `per_host_concurrency` go to one host, so a
+//! slow or hanging host only ever holds its own few slots. Each POST has the delivery time-out
+//! (`timeout`), shorter than the fetch time-out.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDateTime;
-use kogi_core::deliveries::{self, Delivery, DONE, EXPIRED, FAILED, PENDING};
+use kogi_core::deliveries::{self, ClaimLimits, Delivery, DONE, EXPIRED, FAILED, PENDING};
 use kogi_core::Core;
 use rand::Rng;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::client::{FetchError, HttpClient};
 use crate::signatures;
@@ -27,7 +34,24 @@ pub struct DeliverySettings {
     pub give_up: Duration,
     pub dead_after: Duration,
     pub probe_interval: Duration,
+    /// Deliveries in flight at once in this process.
     pub concurrency: usize,
+    /// Deliveries in flight at once to one host (`host[:port]`), in this process. Several
+    /// worker processes sharing PostgreSQL each keep their own count, so a host may get this
+    /// many from each of them.
+    pub per_host_concurrency: usize,
+    /// Time limit for one POST (connecting, sending, and reading the answer); shorter than
+    /// the client's fetch time-out, so a hanging inbox gives its slot back sooner.
+    pub timeout: Duration,
+}
+
+impl DeliverySettings {
+    /// How long a claimed row stays locked: longer than one attempt (its time-out, the
+    /// signing and the database bookkeeping before and after), so no other worker takes it
+    /// while it is being sent; a crashed worker's rows become claimable again after it.
+    pub fn lease_secs(&self) -> i64 {
+        (self.timeout.as_secs_f64().ceil() as i64) * 2 + 15
+    }
 }
 
 impl Default for DeliverySettings {
@@ -38,7 +62,9 @@ impl Default for DeliverySettings {
             give_up: Duration::from_secs(7 * 86_400),
             dead_after: Duration::from_secs(86_400),
             probe_interval: Duration::from_secs(3600),
-            concurrency: 8,
+            concurrency: 32,
+            per_host_concurrency: 4,
+            timeout: Duration::from_secs(8),
         }
     }
 }
@@ -135,11 +161,14 @@ impl Federation {
         };
         let headers = signatures::sign(&req, &key_id, &key, SystemTime::now())
             .map_err(|e| FetchError::Refused(e.to_string()))?;
+        let timeout = self.delivery.timeout;
         let fetched = self
             .client
             .send(&url, |c| {
+                // The delivery time-out replaces the client's (fetch) time-out for this request.
                 let mut b = c
                     .post(url.clone())
+                    .timeout(timeout)
                     .header("content-type", vocab::ACTIVITY_JSON)
                     .body(body.clone());
                 for (k, v) in &headers {
@@ -153,8 +182,19 @@ impl Federation {
         Ok(fetched.status)
     }
 
-    /// One attempt at one row, with the host-health bookkeeping.
+    /// One attempt at one row, with the host-health bookkeeping, inside a `delivery` span.
     pub async fn attempt(&self, row: Delivery) -> kogi_core::Result<()> {
+        let span = tracing::info_span!(
+            "delivery",
+            id = row.id,
+            host = %row.host,
+            inbox = %row.inbox_url,
+            attempt = row.attempts + 1
+        );
+        self.attempt_in_span(row).instrument(span).await
+    }
+
+    async fn attempt_in_span(&self, row: Delivery) -> kogi_core::Result<()> {
         let now = kogi_core::now();
         let settings = &self.delivery;
         if let Some(h) = deliveries::instance(&self.core, &row.host).await? {
@@ -182,8 +222,6 @@ impl Federation {
                 deliveries::host_probed(&self.core, &row.host).await?;
             }
         }
-        let span = tracing::info_span!("delivery", id = row.id, inbox = %row.inbox_url, attempt = row.attempts + 1);
-        let _enter = span.enter();
         let result = self.post(&row).await;
         match classify(&result) {
             Outcome::Delivered(s) => {
@@ -244,44 +282,109 @@ impl Federation {
         Ok(())
     }
 
-    /// Claims and sends due rows until `shutdown` fires. Several workers (in one process or
-    /// many sharing PostgreSQL) can run at once.
+    /// Claims and sends due rows until `shutdown` fires, then lets the deliveries in flight
+    /// finish. Continuous: whenever a slot is free it claims more (a finished delivery frees
+    /// its slot at once, nothing waits for a batch), never more than `concurrency` in flight
+    /// and never more than `per_host_concurrency` to one host; rows of a host at its cap are
+    /// left in the queue, so they never take the places of other hosts' rows. Several workers
+    /// (in one process or many sharing PostgreSQL) can run at once; each counts only its own
+    /// deliveries against the caps.
     pub async fn run_worker(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        // Long enough for one attempt (its time-out) plus the bookkeeping; a crashed worker's
-        // rows become claimable again after it.
-        let lease = (self.client.settings.timeout.as_secs() as i64) * 2 + 5;
+        let lease = self.delivery.lease_secs();
+        let concurrency = self.delivery.concurrency.max(1);
+        let in_flight = HostSlots::default();
+        let mut tasks = tokio::task::JoinSet::new();
         loop {
             if *shutdown.borrow() {
-                return;
+                break;
             }
-            let rows = match deliveries::claim(&self.core, self.delivery.concurrency as i64, lease)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming deliveries failed");
-                    Vec::new()
+            while tasks.try_join_next().is_some() {}
+            // Armed before claiming, so rows queued during the claim wake the wait below.
+            let wake = self.wake.notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            let free = concurrency.saturating_sub(tasks.len());
+            let mut claimed = 0;
+            if free > 0 {
+                let limits = ClaimLimits {
+                    total: free,
+                    per_host: self.delivery.per_host_concurrency.max(1),
+                    in_flight: in_flight.snapshot(),
+                };
+                match deliveries::claim(&self.core, &limits, lease).await {
+                    Ok(rows) => {
+                        claimed = rows.len();
+                        for row in rows {
+                            let slot = in_flight.take(&row.host);
+                            let this = self.clone();
+                            tasks.spawn(async move {
+                                let _slot = slot;
+                                if let Err(e) = this.attempt(row).await {
+                                    tracing::error!(error = %e, "recording a delivery failed");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "claiming deliveries failed"),
                 }
-            };
-            if rows.is_empty() {
-                let wake = self.wake.notified();
-                tokio::select! {
-                    _ = wake => {},
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {},
-                    _ = shutdown.changed() => {},
-                }
+            }
+            // Something was claimed and slots are left: the hosts now at their cap are left
+            // out of the next claim, which may find other hosts' rows at once.
+            if claimed > 0 && tasks.len() < concurrency {
                 continue;
             }
-            let mut tasks = tokio::task::JoinSet::new();
-            for row in rows {
-                let this = self.clone();
-                tasks.spawn(async move {
-                    if let Err(e) = this.attempt(row).await {
-                        tracing::error!(error = %e, "recording a delivery failed");
+            tokio::select! {
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
+                _ = &mut wake => {},
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {},
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
                     }
-                });
+                },
             }
-            while tasks.join_next().await.is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Deliveries in flight in this worker, by host.
+#[derive(Clone, Default)]
+struct HostSlots(Arc<Mutex<HashMap<String, usize>>>);
+
+impl HostSlots {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn snapshot(&self) -> HashMap<String, usize> {
+        self.lock().clone()
+    }
+
+    /// Counts one delivery to `host` until the returned slot is dropped (also when the task
+    /// panics or is aborted).
+    fn take(&self, host: &str) -> HostSlot {
+        *self.lock().entry(host.to_string()).or_default() += 1;
+        HostSlot {
+            slots: self.clone(),
+            host: host.to_string(),
+        }
+    }
+}
+
+struct HostSlot {
+    slots: HostSlots,
+    host: String,
+}
+
+impl Drop for HostSlot {
+    fn drop(&mut self) {
+        let mut map = self.slots.lock();
+        if let Some(n) = map.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.host);
+            }
         }
     }
 }
@@ -313,5 +416,31 @@ mod tests {
         let third = backoff(&s, 2).as_secs_f64();
         assert!((96.0..=144.0).contains(&third), "{third}");
         assert!(backoff(&s, 20).as_secs_f64() <= 6.0 * 3600.0);
+    }
+
+    #[test]
+    fn deliveries_time_out_before_fetches_and_a_lease_outlasts_an_attempt() {
+        let s = DeliverySettings::default();
+        assert!(
+            s.timeout < Duration::from_secs(10),
+            "the fetch time-out is 10 s"
+        );
+        assert!(s.per_host_concurrency >= 1 && s.per_host_concurrency < s.concurrency);
+        assert!(Duration::from_secs(s.lease_secs() as u64) > s.timeout * 2);
+    }
+
+    #[test]
+    fn host_slots_are_given_back_when_dropped() {
+        let slots = HostSlots::default();
+        let a = slots.take("a:1");
+        let b = slots.take("a:1");
+        let c = slots.take("b:2");
+        assert_eq!(slots.snapshot().get("a:1"), Some(&2));
+        drop(a);
+        drop(c);
+        assert_eq!(slots.snapshot().get("a:1"), Some(&1));
+        assert_eq!(slots.snapshot().get("b:2"), None);
+        drop(b);
+        assert!(slots.snapshot().is_empty());
     }
 }

@@ -149,6 +149,8 @@ pub fn build_federation(
             dead_after: secs(f.dead_after_secs),
             probe_interval: secs(f.probe_interval_secs),
             concurrency: f.concurrency,
+            per_host_concurrency: f.per_host_concurrency,
+            timeout: Duration::from_secs(f.delivery_timeout_secs),
         }),
         wake: Arc::new(tokio::sync::Notify::new()),
         keys: Arc::default(),

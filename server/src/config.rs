@@ -94,14 +94,16 @@ pub const KEYS: &[Key] = &[
     key!("federation.allow_private_addresses", "KOGI_FEDERATION_ALLOW_PRIVATE_ADDRESSES", Bool, "false", "Let federation reach private, loopback and link-local addresses (and plain-HTTP peers). Only for tests and closed networks."),
     key!("federation.ca_file", "KOGI_FEDERATION_CA_FILE", Str, "", "Extra trusted root certificates (PEM file) for peers on a closed network with its own certificate authority."),
     key!("federation.inbox_max_bytes", "KOGI_FEDERATION_INBOX_MAX_BYTES", Int, "1048576", "Largest activity accepted by an inbox (bytes)."),
-    key!("federation.fetch_timeout_secs", "KOGI_FEDERATION_FETCH_TIMEOUT_SECS", Int, "10", "Time limit for one request to another server."),
+    key!("federation.fetch_timeout_secs", "KOGI_FEDERATION_FETCH_TIMEOUT_SECS", Int, "10", "Time limit for one fetch from another server (deliveries have `federation.delivery.timeout_secs`)."),
     key!("federation.fetch_max_bytes", "KOGI_FEDERATION_FETCH_MAX_BYTES", Int, "1048576", "Largest document fetched from another server (bytes)."),
     key!("federation.delivery.first_retry_secs", "KOGI_FEDERATION_DELIVERY_FIRST_RETRY_SECS", Int, "30", "Wait before the first retry of a failed delivery; it doubles (±20%) after each failure."),
     key!("federation.delivery.max_backoff_secs", "KOGI_FEDERATION_DELIVERY_MAX_BACKOFF_SECS", Int, "21600", "Longest wait between two attempts."),
     key!("federation.delivery.give_up_secs", "KOGI_FEDERATION_DELIVERY_GIVE_UP_SECS", Int, "604800", "A delivery still failing this long after it was queued is given up."),
     key!("federation.delivery.dead_after_secs", "KOGI_FEDERATION_DELIVERY_DEAD_AFTER_SECS", Int, "86400", "A server failing this long is marked dead: its deliveries wait and it is probed."),
     key!("federation.delivery.probe_interval_secs", "KOGI_FEDERATION_DELIVERY_PROBE_INTERVAL_SECS", Int, "3600", "How often a dead server is probed; when it answers, its deliveries catch up."),
-    key!("federation.delivery.concurrency", "KOGI_FEDERATION_DELIVERY_CONCURRENCY", Int, "8", "Deliveries sent at once per process."),
+    key!("federation.delivery.concurrency", "KOGI_FEDERATION_DELIVERY_CONCURRENCY", Int, "32", "Deliveries sent at once per process; a finished one frees its place at once."),
+    key!("federation.delivery.per_host_concurrency", "KOGI_FEDERATION_DELIVERY_PER_HOST_CONCURRENCY", Int, "4", "Deliveries sent at once to one server, per process, so a slow or hanging server never holds up the others."),
+    key!("federation.delivery.timeout_secs", "KOGI_FEDERATION_DELIVERY_TIMEOUT_SECS", Int, "8", "Time limit for one delivery to another server's inbox; keep it shorter than `federation.fetch_timeout_secs`."),
     key!("metrics.token", "KOGI_METRICS_TOKEN", Str, "", "Bearer token that lets non-loopback clients read /metrics. Unset: loopback only.", secret),
 ];
 
@@ -207,6 +209,8 @@ pub struct Federation {
     pub dead_after_secs: i64,
     pub probe_interval_secs: i64,
     pub concurrency: usize,
+    pub per_host_concurrency: usize,
+    pub delivery_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -576,7 +580,10 @@ pub fn load_with(
             1,
             30 * 86_400,
         )?,
-        concurrency: v.int("federation.delivery.concurrency", 8, 1, 256)? as usize,
+        concurrency: v.int("federation.delivery.concurrency", 32, 1, 1024)? as usize,
+        per_host_concurrency: v.int("federation.delivery.per_host_concurrency", 4, 1, 256)?
+            as usize,
+        delivery_timeout_secs: v.int("federation.delivery.timeout_secs", 8, 1, 600)? as u64,
     };
 
     Ok(Config {
