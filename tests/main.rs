@@ -15,3 +15,4 @@ mod interop;
 mod ops;
 mod pages;
 mod portfolios;
+mod security_views;
