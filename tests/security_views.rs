@@ -14,9 +14,14 @@ use crate::hostile::{Answer, HostilePeer};
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// An instance whose fetches wait up to a minute, so that a view waiting on a hanging peer
-/// is plainly seen.
+/// is plainly seen, with the default refresh interval (a minute per object).
 async fn patient_instance() -> Instance {
-    Instance::start_with(Opts::default().env("KOGI_FEDERATION_FETCH_TIMEOUT_SECS", "60")).await
+    Instance::start_with(
+        Opts::default()
+            .env("KOGI_FEDERATION_FETCH_TIMEOUT_SECS", "60")
+            .env("KOGI_FEDERATION_REFRESH_INTERVAL_SECS", "60"),
+    )
+    .await
 }
 
 /// GETs `url` (with `token` as bearer when not empty) and returns the status and how long
@@ -129,8 +134,11 @@ async fn views_of_a_remote_portfolio_do_not_wait_on_its_server() {
     let alice = a.user("alice").await;
     let peer = HostilePeer::start().await;
     let studio = peer.actor("studio", "Organization");
-    let (actor_path, items_path, projects_path) =
-        ("/users/studio", "/users/studio/items", "/users/studio/projects");
+    let (actor_path, items_path, projects_path) = (
+        "/users/studio",
+        "/users/studio/items",
+        "/users/studio/projects",
+    );
     let mut doc = peer.actor_doc("studio", "Organization");
     doc["kogi:portfolioType"] = json!("creative");
     doc["kogi:items"] = json!(peer.u(items_path));
@@ -258,8 +266,16 @@ async fn requests_from_a_peer_without_webfinger_are_answered() {
     };
     for (name, inbox, activity) in [
         ("pat", a.u("/users/alice/inbox"), follow(&pat, 1, &alice_id)),
-        ("pat", a.u("/communities/circle/inbox"), follow(&pat, 2, &group)),
-        ("quinn", a.u("/communities/circle/inbox"), follow(&quinn, 3, &group)),
+        (
+            "pat",
+            a.u("/communities/circle/inbox"),
+            follow(&pat, 2, &group),
+        ),
+        (
+            "quinn",
+            a.u("/communities/circle/inbox"),
+            follow(&quinn, 3, &group),
+        ),
     ] {
         let (s, body) = peer.post_as(name, &inbox, &activity).await;
         assert!((200..300).contains(&s), "{s} {body}");
@@ -279,7 +295,14 @@ async fn requests_from_a_peer_without_webfinger_are_answered() {
     assert_eq!(s, 204, "{v}");
 
     // The community's join requests: one answered by the listed id, one by the listed handle.
-    let listed = ok(&a, &alice, Method::GET, "/communities/circle/requests", None).await;
+    let listed = ok(
+        &a,
+        &alice,
+        Method::GET,
+        "/communities/circle/requests",
+        None,
+    )
+    .await;
     let entry = |id: &str| {
         listed
             .as_array()
@@ -382,7 +405,11 @@ async fn a_compact_undo_undoes_only_its_own_actors_activity() {
             .await;
         assert_eq!(s, 403, "mallory undoing {object}: {body}");
     }
-    assert_eq!((likes(), follows()), (1, 1), "a refused Undo changed nothing");
+    assert_eq!(
+        (likes(), follows()),
+        (1, 1),
+        "a refused Undo changed nothing"
+    );
 
     // pat's own compact Undos.
     for (n, object) in [(3, &like_id), (4, &follow_id)] {

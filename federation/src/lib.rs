@@ -14,6 +14,7 @@ pub mod nodeinfo;
 pub mod notes;
 pub mod portfolios;
 pub mod posting;
+pub mod refresh;
 pub mod signatures;
 pub mod vocab;
 pub mod webfinger;

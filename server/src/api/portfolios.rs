@@ -528,7 +528,12 @@ pub async fn get(
     if p.row.local {
         queries::authorize(&state.core, &p, me.map(|m| m.id), Need::See).await?;
     } else {
-        let _ = state.fed.refresh_remote_portfolio(&p).await;
+        // Another server's portfolio: shown as stored, refreshed in the background for
+        // signed-in callers (kogi_federation::refresh).
+        state
+            .fed
+            .refresh_portfolio_later(&p, kogi_federation::refresh::Viewer::of(me.is_some()))
+            .await;
     }
     let p = queries::find(&state.core, p.id())
         .await?
