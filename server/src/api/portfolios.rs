@@ -368,10 +368,14 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Portfolio, ApiErro
         }
         return Ok(p);
     }
-    let actor =
-        state.fed.resolve(reference).await.map_err(|e| {
+    // A portfolio already known here is served as stored (its refresh runs in the
+    // background); only an unknown one is looked up over the network.
+    let actor = match state.fed.stored_actor(reference).await? {
+        Some(a) => a,
+        None => state.fed.resolve(reference).await.map_err(|e| {
             ApiError::new(StatusCode::BAD_GATEWAY, "unreachable").detail(e.to_string())
-        })?;
+        })?,
+    };
     let p = queries::find_by_actor(&state.core, actor.id)
         .await?
         .ok_or_else(|| ApiError::not_found().detail("not a portfolio"))?;
