@@ -345,6 +345,8 @@ impl Instance {
                 "2".into(),
             ),
             ("KOGI_FEDERATION_FETCH_TIMEOUT_SECS".into(), "5".into()),
+            // Views refresh other servers' objects in the background at most this often each.
+            ("KOGI_FEDERATION_REFRESH_INTERVAL_SECS".into(), "1".into()),
         ];
         let smtp = if opts.smtp {
             SmtpSink::start(dir.path())

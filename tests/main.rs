@@ -18,3 +18,4 @@ mod portfolios;
 mod security_delivery;
 mod security_groups;
 mod security_inbox;
+mod security_views;

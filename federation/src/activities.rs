@@ -338,8 +338,12 @@ impl Federation {
                 let inner = doc
                     .get("object")
                     .and_then(|o| o.get("type"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                    .and_then(Value::as_str);
+                let Some(inner) = inner else {
+                    // Compact: the undone activity by id (as Mastodon sends an Undo of a
+                    // Like or Announce, and others of a Follow).
+                    return self.on_undo_by_id(sender, doc).await;
+                };
                 match inner {
                     "Follow" => self.on_undo_follow(sender, doc).await,
                     "Block" => self.on_undo_block(sender, doc).await,
@@ -527,12 +531,7 @@ impl Federation {
                 if let Some(c) =
                     kogi_core::communities::store::find_by_actor(&self.core, sender.id).await?
                 {
-                    let fed = self.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = fed.backfill(&c).await {
-                            tracing::warn!(error = %e, "reading a joined community's outbox");
-                        }
-                    });
+                    self.backfill_joined_later(&c);
                 }
             }
             Ok(Accepted::Applied("Accept".into()))
@@ -540,6 +539,36 @@ impl Federation {
             follows::remove(&self.core, f.follower_id, f.target_id).await?;
             Ok(Accepted::Applied("Reject".into()))
         }
+    }
+
+    /// An `Undo` naming the undone activity by id only: the stored reaction (`Like`,
+    /// `Announce`) or follow with that activity id is undone — only by its own actor (403
+    /// otherwise, and nothing changes).
+    async fn on_undo_by_id(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let Some(id) = object_id(doc) else {
+            return Err(InboxError::Malformed("Undo without object".into()));
+        };
+        if let Some((kind, actor, post)) =
+            kogi_core::posts::reaction_by_ap_id(&self.core, &id).await?
+        {
+            if actor != sender.id {
+                return Err(InboxError::Refused(
+                    "an Undo must come from the reaction's actor".into(),
+                ));
+            }
+            kogi_core::posts::unreact(&self.core, &kind, sender.id, post).await?;
+            return Ok(Accepted::Applied(format!("Undo({kind})")));
+        }
+        if let Some(f) = follows::find_by_ap_id(&self.core, &id).await? {
+            if f.follower_id != sender.id {
+                return Err(InboxError::Refused(
+                    "an Undo must come from the Follow's actor".into(),
+                ));
+            }
+            follows::remove(&self.core, sender.id, f.target_id).await?;
+            return Ok(Accepted::Applied("Undo(Follow)".into()));
+        }
+        Ok(Accepted::Ignored("Undo of an unknown activity".into()))
     }
 
     async fn on_undo_follow(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {

@@ -101,6 +101,31 @@ impl Federation {
         self.fetch_actor(id).await
     }
 
+    /// An actor already stored here, named by its actor id (as Kogi lists people, in follow
+    /// and join requests), by `user@host` or `@user@host`, or by a local handle; no network.
+    /// Answering someone who asked something of this server goes by what Kogi stored about
+    /// them, so it works also when their server has no WebFinger.
+    pub async fn stored_actor(&self, input: &str) -> kogi_core::Result<Option<Actor>> {
+        let input = input.trim();
+        let found = if input.starts_with("http://") || input.starts_with("https://") {
+            kogi_core::actors::find_by_ap_id(&self.core, input).await?
+        } else {
+            match webfinger::parse_acct(input) {
+                Some((user, host)) if host == self.core.config.host() => {
+                    kogi_core::accounts::find_local_actor(&self.core, &user).await?
+                }
+                Some((user, host)) => {
+                    kogi_core::actors::find_remote_by_handle(&self.core, &user, &host).await?
+                }
+                None => {
+                    kogi_core::accounts::find_local_actor(&self.core, input.trim_start_matches('@'))
+                        .await?
+                }
+            }
+        };
+        Ok(found.filter(|a| a.deleted_at.is_none()))
+    }
+
     /// Resolves what a person typed — `@user@host`, `user@host` or an actor URL — to an actor.
     pub async fn resolve(&self, input: &str) -> Result<Actor, FetchError> {
         let input = input.trim();

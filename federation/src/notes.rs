@@ -670,9 +670,16 @@ impl Federation {
             ));
         }
         let post_id = match inner.get("id").and_then(Value::as_str) {
-            Some(rid) => posts::reaction_by_ap_id(&self.core, rid)
-                .await?
-                .map(|(_, _, p)| p),
+            Some(rid) => match posts::reaction_by_ap_id(&self.core, rid).await? {
+                // Someone else's reaction, by its id: not the sender's to undo.
+                Some((_, actor, _)) if actor != sender.id => {
+                    return Err(InboxError::Refused(
+                        "an Undo must come from the reaction's actor".into(),
+                    ))
+                }
+                Some((_, _, p)) => Some(p),
+                None => None,
+            },
             None => None,
         };
         let post_id = match post_id {

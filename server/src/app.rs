@@ -139,6 +139,7 @@ pub fn build_federation(
     })
     .map_err(|e| anyhow::anyhow!("federation client: {e}"))?;
     let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
+    kogi_federation::refresh::set_interval(Duration::from_secs(f.refresh_interval_secs));
     Ok(Federation {
         core: core.clone(),
         client,

@@ -96,6 +96,7 @@ pub const KEYS: &[Key] = &[
     key!("federation.inbox_max_bytes", "KOGI_FEDERATION_INBOX_MAX_BYTES", Int, "1048576", "Largest activity accepted by an inbox (bytes)."),
     key!("federation.fetch_timeout_secs", "KOGI_FEDERATION_FETCH_TIMEOUT_SECS", Int, "10", "Time limit for one fetch from another server (deliveries have `federation.delivery.timeout_secs`)."),
     key!("federation.fetch_max_bytes", "KOGI_FEDERATION_FETCH_MAX_BYTES", Int, "1048576", "Largest document fetched from another server (bytes)."),
+    key!("federation.refresh_interval_secs", "KOGI_FEDERATION_REFRESH_INTERVAL_SECS", Int, "60", "Views of other servers' posts and portfolios refresh them in the background at most this often per object."),
     key!("federation.delivery.first_retry_secs", "KOGI_FEDERATION_DELIVERY_FIRST_RETRY_SECS", Int, "30", "Wait before the first retry of a failed delivery; it doubles (±20%) after each failure."),
     key!("federation.delivery.max_backoff_secs", "KOGI_FEDERATION_DELIVERY_MAX_BACKOFF_SECS", Int, "21600", "Longest wait between two attempts."),
     key!("federation.delivery.give_up_secs", "KOGI_FEDERATION_DELIVERY_GIVE_UP_SECS", Int, "604800", "A delivery still failing this long after it was queued is given up."),
@@ -203,6 +204,7 @@ pub struct Federation {
     pub inbox_max_bytes: usize,
     pub fetch_timeout_secs: u64,
     pub fetch_max_bytes: usize,
+    pub refresh_interval_secs: u64,
     pub first_retry_secs: i64,
     pub max_backoff_secs: i64,
     pub give_up_secs: i64,
@@ -560,6 +562,7 @@ pub fn load_with(
         inbox_max_bytes: v.int("federation.inbox_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
         fetch_timeout_secs: v.int("federation.fetch_timeout_secs", 10, 1, 600)? as u64,
         fetch_max_bytes: v.int("federation.fetch_max_bytes", 1 << 20, 1024, 1 << 30)? as usize,
+        refresh_interval_secs: v.int("federation.refresh_interval_secs", 60, 1, 86_400)? as u64,
         first_retry_secs: v.int("federation.delivery.first_retry_secs", 30, 1, 86_400)?,
         max_backoff_secs: v.int(
             "federation.delivery.max_backoff_secs",

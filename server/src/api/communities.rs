@@ -189,7 +189,11 @@ pub async fn get(
 ) -> Result<Json<CommunityView>, ApiError> {
     let me = user.0.as_ref().map(|u| &u.person.actor);
     let c = resolve(&state, &reference).await?;
-    state.fed.backfill_if_empty(&c).await?;
+    // A public community of another server with no thread here: its outbox is read in the
+    // background, for signed-in callers only.
+    state
+        .fed
+        .backfill_later(&c, kogi_federation::refresh::Viewer::of(me.is_some()));
     Ok(Json(view(&state, &c, me).await?))
 }
 
@@ -406,8 +410,14 @@ async fn moderated(state: &AppState, handle: &str, me: &Actor) -> Result<Communi
     Ok(c)
 }
 
+/// A person named by actor id (as requests and members are listed), `user@host` or a local
+/// username. Someone already known here is taken as stored (so that a server without
+/// WebFinger can be answered); only someone unknown is looked up over the network.
 async fn person_or_remote(state: &AppState, who: &str) -> Result<Actor, ApiError> {
     if who.contains('@') || who.contains('/') {
+        if let Some(a) = state.fed.stored_actor(who).await? {
+            return Ok(a);
+        }
         return state
             .fed
             .resolve(who)
@@ -438,6 +448,7 @@ pub async fn requests(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
+    /// The requesting actor's id (as listed by `GET /communities/{handle}/requests`),
     /// `user@host` or a local username.
     pub person: String,
     pub approve: bool,
@@ -639,7 +650,7 @@ async fn thread_in(
 }
 
 /// A thread with its comments. Counts of posts from other servers are refreshed from their
-/// origin.
+/// origin in the background.
 #[utoipa::path(get, path = "/api/kogi/v1/communities/{community}/threads/{id}", tag = "communities",
     params(("community" = String, Path,), ("id" = i64, Path,)), responses((status = 200, description = "The thread", body = ThreadPage), Problems))]
 pub async fn thread(
@@ -651,13 +662,13 @@ pub async fn thread(
     let c = resolve(&state, &reference).await?;
     may_read(&state, &c, me).await?;
     let (link, p) = thread_in(&state, &c, id).await?;
-    let p = state.fed.refresh_counts(&p).await;
+    state.fed.refresh_counts_later(&p);
     let author = kogi_core::actors::find_by_id(&state.core, p.author_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let mut comments = Vec::new();
     for (cp, ca) in store::comments(&state.core, p.id).await? {
-        let cp = state.fed.refresh_counts(&cp).await;
+        state.fed.refresh_counts_later(&cp);
         comments.push(CommentView {
             id: cp.id,
             uri: cp.ap_id.clone(),

@@ -368,11 +368,16 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Portfolio, ApiErro
         }
         return Ok(p);
     }
-    let actor = state
-        .fed
-        .resolve(reference)
-        .await
-        .map_err(|e| ApiError::remote(&e))?;
+    // A portfolio already known here is served as stored (its refresh runs in the
+    // background); only an unknown one is looked up over the network.
+    let actor = match state.fed.stored_actor(reference).await? {
+        Some(a) => a,
+        None => state
+            .fed
+            .resolve(reference)
+            .await
+            .map_err(|e| ApiError::remote(&e))?,
+    };
     let p = queries::find_by_actor(&state.core, actor.id)
         .await?
         .ok_or_else(|| ApiError::not_found().detail("not a portfolio"))?;
@@ -529,7 +534,12 @@ pub async fn get(
     if p.row.local {
         queries::authorize(&state.core, &p, me.map(|m| m.id), Need::See).await?;
     } else {
-        let _ = state.fed.refresh_remote_portfolio(&p).await;
+        // Another server's portfolio: shown as stored, refreshed in the background for
+        // signed-in callers (kogi_federation::refresh).
+        state
+            .fed
+            .refresh_portfolio_later(&p, kogi_federation::refresh::Viewer::of(me.is_some()))
+            .await;
     }
     let p = queries::find(&state.core, p.id())
         .await?

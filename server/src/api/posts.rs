@@ -231,8 +231,9 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PostView>, ApiError> {
     let p = load(&state, &user.person.actor, id).await?;
-    // The origin's counts are authoritative: refreshed when the post is viewed.
-    let p = state.fed.refresh_counts(&p).await;
+    // The origin's counts are authoritative: refreshed in the background when the post is
+    // viewed (throttled); the view shows what is stored.
+    state.fed.refresh_counts_later(&p);
     let a = author_of(&state, &p).await?;
     Ok(Json(view(&state, &user.person.actor, &p, &a).await?))
 }

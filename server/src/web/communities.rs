@@ -155,7 +155,9 @@ pub async fn thread(
     let c = lookup(&ctx, &handle).await?;
     readable(&ctx, &c).await?;
     let (link, p) = thread_of(&ctx, &c, id).await?;
-    let p = ctx.state.fed.refresh_counts(&p).await;
+    // What is stored is shown; counts of other servers' posts are refreshed in the
+    // background (throttled, kogi_federation::refresh).
+    ctx.state.fed.refresh_counts_later(&p);
     let author = kogi_core::actors::find_by_id(&ctx.state.core, p.author_id)
         .await?
         .ok_or(WebError::NotFound)?;
@@ -167,7 +169,7 @@ pub async fn thread(
     let page = page_of(&c);
     let mut comments: Vec<Value> = Vec::new();
     for (cp, a) in store::comments(&ctx.state.core, p.id).await? {
-        let cp = ctx.state.fed.refresh_counts(&cp).await;
+        ctx.state.fed.refresh_counts_later(&cp);
         comments.push(context! {
             id => cp.id, content => cp.content_html, author => format!("{}@{}", a.handle, a.host),
             name => a.name(), likes => cp.like_count,
@@ -513,7 +515,7 @@ pub async fn members(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response
         .into_iter()
         .map(|(a, r)| {
             context! {
-                handle => format!("{}@{}", a.handle, a.host), name => a.name(), role => r.as_str(),
+                handle => format!("{}@{}", a.handle, a.host), id => a.ap_id, name => a.name(), role => r.as_str(),
             }
         })
         .collect();
@@ -544,12 +546,13 @@ pub async fn member_action(
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let to = format!("{}/members", page_of(&c));
+    // Members are named by their actor id and taken as stored: no WebFinger needed.
     let who = ctx
         .state
         .fed
-        .resolve(&form.person)
-        .await
-        .map_err(|_| WebError::NotFound)?;
+        .stored_actor(&form.person)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let mine = store::role_of(&ctx.state.core, &c, me.id).await?;
     let theirs = store::role_of(&ctx.state.core, &c, who.id).await?;
     if theirs == Some(Role::Owner) || (theirs == Some(Role::Moderator) && mine != Some(Role::Owner))
@@ -588,7 +591,7 @@ pub async fn moderation(ctx: WebCtx, Path(handle): Path<String>) -> Result<Respo
     )
     .await?
     .iter()
-    .map(|a| context! { handle => format!("{}@{}", a.handle, a.host), name => a.name() })
+    .map(|a| context! { handle => format!("{}@{}", a.handle, a.host), id => a.ap_id, name => a.name() })
     .collect();
     let mut reports: Vec<Value> = Vec::new();
     for r in kogi_core::communities::moderation::reports(&ctx.state.core, &c).await? {
@@ -643,12 +646,13 @@ pub async fn moderation_action(
     let to = format!("{}/moderation", page_of(&c));
     match (form.action.as_str(), form.person, form.report) {
         ("approve" | "reject", Some(p), _) => {
+            // Requests are named by the requester's actor id and answered as stored.
             let who = ctx
                 .state
                 .fed
-                .resolve(&p)
-                .await
-                .map_err(|_| WebError::NotFound)?;
+                .stored_actor(&p)
+                .await?
+                .ok_or(WebError::NotFound)?;
             if !ctx
                 .state
                 .fed
@@ -757,11 +761,10 @@ pub async fn find(
     }
     match ctx.state.fed.find_community(q, true).await.ok().flatten() {
         Some(c) => {
+            // Its latest threads are read in the background; the page shows them once read.
             ctx.state
                 .fed
-                .backfill_if_empty(&c)
-                .await
-                .map_err(|_| WebError::Unavailable)?;
+                .backfill_later(&c, kogi_federation::refresh::Viewer::SignedIn);
             Ok(axum::response::Redirect::to(&page_of(&c)).into_response())
         }
         None => Ok(ctx.redirect_with_flash("/communities", "error", "community_not_found")),

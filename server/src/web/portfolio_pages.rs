@@ -95,24 +95,16 @@ pub async fn remote(ctx: WebCtx, Path(actor_id): Path<i64>) -> Result<Response, 
     if p.is_deleted() {
         return Err(WebError::Gone);
     }
-    // Refreshed when old, and when nothing of it is stored yet (a search just fetched the
-    // actor, but not its items).
-    let empty = queries::items(&ctx.state.core, p.id()).await?.is_empty()
-        && queries::projects(&ctx.state.core, p.id()).await?.is_empty();
-    let stale = empty
-        || p.actor
-            .fetched_at
-            .is_none_or(|t| kogi_core::now() - t > chrono::Duration::minutes(5));
-    let p = if stale {
-        if let Err(e) = ctx.state.fed.refresh_remote_portfolio(&p).await {
-            tracing::info!(error = %e, "refreshing a remote portfolio failed");
-        }
-        queries::find(&ctx.state.core, p.id())
-            .await?
-            .ok_or(WebError::NotFound)?
-    } else {
-        p
-    };
+    // Shown as stored. Refreshed in the background when old, or when nothing of it is stored
+    // yet (a search just fetched the actor, but not its items) — for signed-in viewers only,
+    // since it reads the items and projects collections.
+    ctx.state
+        .fed
+        .refresh_portfolio_later(
+            &p,
+            kogi_federation::refresh::Viewer::of(ctx.person().is_some()),
+        )
+        .await;
     render_portfolio(&ctx, &p, &Viewer::anonymous()).await
 }
 
