@@ -168,6 +168,39 @@ async fn an_actor_publishing_another_servers_key_id_cannot_shadow_it() {
         1
     );
 
+    // An actor whose inbox is on another server (deliveries aimed at a third party) is not
+    // taken; a shared inbox elsewhere is dropped.
+    let mut doc = peer.actor_doc("aimer", "Person");
+    doc["inbox"] = json!(b.u("/users/bob/inbox"));
+    peer.serve("/users/aimer", doc);
+    let (s, _) = api(
+        &a,
+        &ann,
+        Method::POST,
+        "/follows",
+        Some(json!({"target": peer.u("/users/aimer")})),
+    )
+    .await;
+    assert_ne!(s, 200, "an actor whose inbox is elsewhere is not taken");
+    let mut doc = peer.actor_doc("sharer", "Person");
+    doc["endpoints"]["sharedInbox"] = json!(b.u("/inbox"));
+    peer.serve("/users/sharer", doc);
+    ok(
+        &a,
+        &ann,
+        Method::POST,
+        "/follows",
+        Some(json!({"target": peer.u("/users/sharer")})),
+    )
+    .await;
+    assert_eq!(
+        a.sql_count(&format!(
+            "SELECT COUNT(*) AS n FROM actors WHERE ap_id = '{}' AND shared_inbox_url IS NULL",
+            peer.u("/users/sharer")
+        )),
+        1
+    );
+
     // On one host, a second actor claiming a key id the first holds is refused.
     let first = peer.actor("first", "Person");
     let mut second = peer.actor_doc("second", "Person");

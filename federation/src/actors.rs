@@ -118,8 +118,10 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
     if host_of(fetched_from).as_deref() != Some(host.as_str()) {
         return Err(ActorError::Origin(id));
     }
+    // Deliveries go where the actor says: only to its own host, or a hostile actor could
+    // aim this server's deliveries at a third one.
     let inbox = str_field(doc, "inbox")?;
-    if host_of(&inbox).is_none() {
+    if host_of(&inbox).as_deref() != Some(host.as_str()) {
         return Err(ActorError::Field("inbox"));
     }
     let handle = doc
@@ -202,7 +204,8 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
         shared_inbox_url: doc
             .get("endpoints")
             .and_then(|e| e.get("sharedInbox"))
-            .and_then(first_url),
+            .and_then(first_url)
+            .filter(|u| host_of(u) == host_of(&id)),
         outbox_url: opt("outbox"),
         followers_url: opt("followers"),
         following_url: opt("following"),
