@@ -138,7 +138,7 @@ async fn forty_hanging_inboxes_on_one_peer_neither_delay_a_healthy_server_nor_ex
 
     // Keep watching while the hanging deliveries time out and the peer's next rows take their
     // slots: never more than the cap in flight at once, and the peer is being tried.
-    let watch_until = published + Duration::from_secs(10);
+    let watch_until = published + Duration::from_secs(20);
     loop {
         assert!(
             peer.posts_in_flight() <= PER_HOST,
@@ -154,12 +154,37 @@ async fn forty_hanging_inboxes_on_one_peer_neither_delay_a_healthy_server_nor_ex
         }
         assert!(
             Instant::now() < watch_until,
-            "within 10 s only {timed_out} deliveries to the hanging peer timed out \
+            "within 20 s only {timed_out} deliveries to the hanging peer timed out \
              (the delivery time-out is 2 s; the fetch time-out is 30 s)"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(peer.posts_in_flight() >= 1, "the peer is still being tried");
+    // The peer's other rows keep being tried as slots free up (the worker picks the next row
+    // when one times out; allow for a loaded machine rather than sampling one instant).
+    let tried = peer
+        .received()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    let still_tried_until = Instant::now() + Duration::from_secs(20);
+    while peer
+        .received()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count()
+        <= tried
+    {
+        assert!(
+            Instant::now() < still_tried_until,
+            "after {tried} POSTs the peer was no longer tried"
+        );
+        assert!(
+            peer.posts_in_flight() <= PER_HOST,
+            "{} POSTs in flight to one host",
+            peer.posts_in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         peer.max_posts_in_flight() <= PER_HOST,
         "the peer saw {} POSTs in flight at once; the cap is {PER_HOST}",
