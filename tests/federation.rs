@@ -1079,7 +1079,10 @@ async fn a_sender_killed_before_delivering_delivers_after_restart_and_a_dead_hos
     let mut a = Instance::start().await;
     let dead = crate::harness::Opts::default()
         .env("KOGI_FEDERATION_DELIVERY_DEAD_AFTER_SECS", "1")
-        .env("KOGI_FEDERATION_DELIVERY_PROBE_INTERVAL_SECS", "2");
+        .env("KOGI_FEDERATION_DELIVERY_PROBE_INTERVAL_SECS", "2")
+        // On PostgreSQL a row claimed by the killed process waits out its lease (twice the
+        // delivery time-out plus 15 s) before the restarted one takes it: keep it short here.
+        .env("KOGI_FEDERATION_DELIVERY_TIMEOUT_SECS", "2");
     let mut b = Instance::start_with(dead).await;
     a.user("ann").await;
     let bob = b.user("bob").await;

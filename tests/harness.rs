@@ -345,6 +345,8 @@ impl Instance {
                 "2".into(),
             ),
             ("KOGI_FEDERATION_FETCH_TIMEOUT_SECS".into(), "5".into()),
+            // Shorter than the fetch time-out, as the README asks of operators.
+            ("KOGI_FEDERATION_DELIVERY_TIMEOUT_SECS".into(), "4".into()),
             // Views refresh other servers' objects in the background at most this often each.
             ("KOGI_FEDERATION_REFRESH_INTERVAL_SECS".into(), "1".into()),
         ];
