@@ -127,15 +127,14 @@ async fn answer(
     ([("content-type", AP)], serde_json::to_vec(&doc).unwrap()).into_response()
 }
 
+/// A signed POST to send: the source address's last byte (`127.0.0.{n}`), body, headers.
+pub type SignedPost = (u8, Vec<u8>, Vec<(String, String)>);
+
 /// Sends signed POSTs to an inbox, `concurrency` at once, each from the source address its
 /// sender would use (`127.0.0.{n}`, so Kogi's per-address limits see distinct servers);
 /// a `429` or `503` (the inbox's key-fetch limits) is retried after a pause, as a real sender
 /// would. Returns how many were answered `202` and how many retries it took.
-pub async fn send_all(
-    inbox: &str,
-    items: Vec<(u8, Vec<u8>, Vec<(String, String)>)>,
-    concurrency: usize,
-) -> (usize, usize) {
+pub async fn send_all(inbox: &str, items: Vec<SignedPost>, concurrency: usize) -> (usize, usize) {
     let mut clients: HashMap<u8, reqwest::Client> = HashMap::new();
     for (addr, _, _) in &items {
         clients.entry(*addr).or_insert_with(|| {
