@@ -7,6 +7,7 @@ mod harness;
 mod accounts;
 mod bad_input;
 mod bench;
+mod bench_peer;
 mod browser;
 mod communities;
 mod federation;
