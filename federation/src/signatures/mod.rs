@@ -5,6 +5,11 @@
 //! its inbox pipeline and on signed fetches; finding the key by `keyId` is the caller's job
 //! ([`key_owner_hint`] helps with the local lookup).
 //!
+//! The signing string (both directions) comes from `http-signature-normalization`; the
+//! `Signature` header is still parsed here, because the crate's parser misreads headers that
+//! Mastodon accepts (see `tests/normalization.rs`), and the time window and digest checks are
+//! Kogi's own (the crate checks only age, against the wall clock).
+//!
 //! What goes out (as Mastodon sends it):
 //!
 //! ```text
@@ -19,11 +24,13 @@
 //! also trusts an unsigned `created` parameter), and a covered header that is absent is an
 //! error rather than an empty value.
 
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use http_signature_normalization::verify::ParsedHeader;
 
 mod parse;
 mod sign;
@@ -98,6 +105,57 @@ fn is_visible_ascii(c: char) -> bool {
 fn is_ows(c: char) -> bool {
     c == ' ' || c == '\t'
 }
+
+/// The draft-cavage signing string, built by `http-signature-normalization`: one
+/// `name: value` line per `covered` name, in that order, `(request-target)` from `method` and
+/// `path_and_query`. `values` holds every other covered name (lower case) with its value as
+/// signed, including `(created)`/`(expires)` as Unix seconds. Signing and verifying both use it,
+/// so both sides build the same bytes.
+///
+/// The crate's own header parser and time checks are not used (see [`parse_signature_header`]
+/// and [`verify`] for why); it is handed a neutral header naming only the covered list, and a
+/// covered name without a value is refused instead of being skipped.
+pub(crate) fn signing_string(
+    method: &str,
+    path_and_query: &str,
+    covered: &[String],
+    mut values: BTreeMap<String, String>,
+) -> Result<String> {
+    for (i, name) in covered.iter().enumerate() {
+        // The crate would sign a repeated name once and skip the repeat.
+        if covered[..i].contains(name) {
+            return Err(malformed(format!("{name} is covered twice")));
+        }
+        let known = name == REQUEST_TARGET || values.contains_key(name);
+        if !known || name.contains([',', '"']) || name.chars().any(char::is_whitespace) {
+            return Err(SignatureError::HeaderAbsent(name.clone()));
+        }
+    }
+    let neutral = format!(
+        "keyId=\"-\",signature=\"-\",headers=\"{}\"",
+        covered.join(" ")
+    );
+    let parsed: ParsedHeader = neutral
+        .parse()
+        .map_err(|e| malformed(format!("signing string: {e}")))?;
+    let required: HashSet<String> = covered.iter().cloned().collect();
+    let unvalidated = parsed
+        .into_unvalidated(method, path_and_query, &mut values, required)
+        .map_err(|e| {
+            let missing = e.headers().iter().next().cloned().unwrap_or_default();
+            SignatureError::HeaderAbsent(missing)
+        })?;
+    // Time checks are Kogi's own (signed timestamps only, against the caller's clock), so the
+    // crate's are given nothing to refuse: no `created`/`expires` parameters, and an
+    // expiration far beyond any `Date`.
+    let unverified = unvalidated
+        .validate(NO_EXPIRY)
+        .map_err(|e| malformed(format!("signing string: {e}")))?;
+    Ok(unverified.signing_string().to_owned())
+}
+
+/// Larger than any real signature's age, small enough not to overflow a `SystemTime`.
+const NO_EXPIRY: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
 
 /// Trims the PEM and turns CRLF into LF (keys copied from actor JSON come in many shapes).
 fn normalize_pem(pem: &str) -> String {

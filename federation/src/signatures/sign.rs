@@ -65,10 +65,7 @@ pub fn sign(
     let date = httpdate::fmt_http_date(now);
 
     let mut covered: Vec<(&str, String)> = vec![
-        (
-            REQUEST_TARGET,
-            format!("{} {target}", req.method.to_ascii_lowercase()),
-        ),
+        (REQUEST_TARGET, String::new()),
         ("host", host.clone()),
         ("date", date.clone()),
     ];
@@ -89,22 +86,21 @@ pub fn sign(
         covered.push(("content-type", content_type.to_owned()));
     }
 
-    let signing_string = covered
+    let names: Vec<String> = covered.iter().map(|(name, _)| (*name).to_owned()).collect();
+    let values = covered
         .iter()
-        .map(|(name, value)| format!("{name}: {value}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+        .skip(1)
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    let signing_string = super::signing_string(req.method, &target, &names, values)
+        .map_err(|e| SignatureError::Signing(e.to_string()))?;
     let key = parse_private_key(private_key_pem)?;
     // Blinded signing (the RNG only masks the private-key operation; PKCS#1 v1.5 signatures
     // themselves are deterministic).
     let signature = SigningKey::<Sha256>::new(key)
         .try_sign_with_rng(&mut rand::thread_rng(), signing_string.as_bytes())
         .map_err(|e| SignatureError::Signing(format!("RSA signing failed: {e}")))?;
-    let names = covered
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let names = names.join(" ");
     let signature_header = format!(
         "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{names}\",signature=\"{}\"",
         STANDARD.encode(signature.to_bytes())

@@ -1,5 +1,6 @@
 //! Verifying a received request against its sender's key.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -198,41 +199,32 @@ pub fn verify(
         .map_err(|_| SignatureError::BadSignature)
 }
 
+/// The signing string of `req` for `covered` (see [`super::signing_string`]): each covered
+/// header's value as [`header_value`] reads it, `(created)`/`(expires)` from the parameters.
 fn signing_string(
     req: &IncomingRequest,
     params: &SignatureParams,
     covered: &[String],
     target: &str,
 ) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    for (i, name) in covered.iter().enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        match name.as_str() {
-            REQUEST_TARGET => {
-                out.extend_from_slice(req.method.to_ascii_lowercase().as_bytes());
-                out.push(b' ');
-                out.extend_from_slice(target.as_bytes());
-            }
-            CREATED => {
-                let created = params
-                    .created
-                    .ok_or_else(|| SignatureError::HeaderAbsent(CREATED.to_owned()))?;
-                out.extend_from_slice(created.to_string().as_bytes());
-            }
-            EXPIRES => {
-                let expires = params
-                    .expires
-                    .ok_or_else(|| SignatureError::HeaderAbsent(EXPIRES.to_owned()))?;
-                out.extend_from_slice(expires.to_string().as_bytes());
-            }
-            _ => out.extend_from_slice(&header_value(req.headers, name)?),
-        }
+    let mut values = BTreeMap::new();
+    for name in covered {
+        let value = match name.as_str() {
+            REQUEST_TARGET => continue,
+            CREATED => params
+                .created
+                .ok_or_else(|| SignatureError::HeaderAbsent(CREATED.to_owned()))?
+                .to_string(),
+            EXPIRES => params
+                .expires
+                .ok_or_else(|| SignatureError::HeaderAbsent(EXPIRES.to_owned()))?
+                .to_string(),
+            _ => String::from_utf8(header_value(req.headers, name)?)
+                .map_err(|_| malformed(format!("covered header {name} is not text")))?,
+        };
+        values.insert(name.clone(), value);
     }
-    Ok(out)
+    super::signing_string(req.method, target, covered, values).map(String::into_bytes)
 }
 
 /// A header's value as signed: every instance, trimmed, joined with `, ` (draft-cavage §2.3).

@@ -2,6 +2,7 @@
 
 mod algorithms;
 mod fixtures;
+mod normalization;
 mod parsing;
 mod refusals;
 mod signing;
