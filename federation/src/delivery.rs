@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use kogi_core::deliveries::{self, ClaimLimits, Delivery, DONE, EXPIRED, FAILED, PENDING};
@@ -23,8 +23,7 @@ use rand::Rng;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use crate::client::{FetchError, HttpClient};
-use crate::signatures;
+use crate::client::{FetchError, HttpClient, SignedRequest};
 use crate::vocab;
 
 #[derive(Debug, Clone)]
@@ -152,31 +151,18 @@ impl Federation {
             .unwrap_or_else(|| format!("{}#main-key", actor.ap_id));
         let url = url::Url::parse(&row.inbox_url)
             .map_err(|e| FetchError::Refused(format!("bad inbox URL: {e}")))?;
-        let body = row.activity_json.as_bytes().to_vec();
-        let req = signatures::OutgoingRequest {
-            method: "POST",
-            url: &url,
-            body: Some(&body),
-            content_type: Some(vocab::ACTIVITY_JSON),
-        };
-        let headers = signatures::sign(&req, &key_id, &key, SystemTime::now())
-            .map_err(|e| FetchError::Refused(e.to_string()))?;
-        let timeout = self.delivery.timeout;
         let fetched = self
             .client
-            .send(&url, |c| {
-                // The delivery time-out replaces the client's (fetch) time-out for this request.
-                let mut b = c
-                    .post(url.clone())
-                    .timeout(timeout)
-                    .header("content-type", vocab::ACTIVITY_JSON)
-                    .body(body.clone());
-                for (k, v) in &headers {
-                    if !k.eq_ignore_ascii_case("host") {
-                        b = b.header(k.as_str(), v.as_str());
-                    }
-                }
-                b
+            .send_signed(&SignedRequest {
+                method: reqwest::Method::POST,
+                url: &url,
+                body: Some(row.activity_json.as_bytes()),
+                content_type: Some(vocab::ACTIVITY_JSON),
+                accept: None,
+                // The delivery time-out replaces the client's (fetch) time-out.
+                timeout: Some(self.delivery.timeout),
+                key_id: &key_id,
+                private_key_pem: &key,
             })
             .await?;
         Ok(fetched.status)
