@@ -373,3 +373,7 @@ impl HttpClient {
 #[cfg(test)]
 #[path = "client_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "client_signed_tests.rs"]
+mod signed_tests;
