@@ -1,15 +1,13 @@
 //! Signed fetches of remote documents (as the instance actor, so servers in authorized-fetch
 //! mode answer) and resolution of remote actors by id or by `user@host`.
 
-use std::time::SystemTime;
-
 use kogi_core::accounts::Actor;
 use serde_json::Value;
 
 use crate::actors::parse_remote_actor;
-use crate::client::FetchError;
+use crate::client::{FetchError, SignedRequest};
 use crate::delivery::Federation;
-use crate::{signatures, vocab, webfinger};
+use crate::{vocab, webfinger};
 
 /// A refused refresh (a changed actor type, a key id another actor holds) is the document's
 /// fault; anything else is ours, and worth a retry.
@@ -35,25 +33,18 @@ impl Federation {
             .key_id
             .clone()
             .unwrap_or_else(|| format!("{}#main-key", signer.ap_id));
-        let req = signatures::OutgoingRequest {
-            method: "GET",
-            url: &parsed,
-            body: None,
-            content_type: None,
-        };
-        let headers = signatures::sign(&req, &key_id, &key, SystemTime::now())
-            .map_err(|e| FetchError::Refused(e.to_string()))?;
         let accept = format!("{}, {}", vocab::ACTIVITY_JSON, vocab::LD_JSON);
         let fetched = self
             .client
-            .send(&parsed, |c| {
-                let mut b = c.get(parsed.clone()).header("accept", accept.as_str());
-                for (k, v) in &headers {
-                    if !k.eq_ignore_ascii_case("host") {
-                        b = b.header(k.as_str(), v.as_str());
-                    }
-                }
-                b
+            .send_signed(&SignedRequest {
+                method: reqwest::Method::GET,
+                url: &parsed,
+                body: None,
+                content_type: None,
+                accept: Some(&accept),
+                timeout: None,
+                key_id: &key_id,
+                private_key_pem: &key,
             })
             .await?;
         if fetched.status != 200 {
