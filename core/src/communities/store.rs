@@ -151,32 +151,24 @@ pub async fn create(core: &Core, owner: &Actor, input: CommunityInput) -> Result
         if taken > 0 || taken_account > 0 {
             return Err(Error::invalid("handle", "handle_taken"));
         }
-        let actor_id: i64 = diesel::insert_into(actors::table)
-            .values((
-                actors::ap_id.eq(&ap_id),
-                actors::kind.eq("community"),
-                actors::ap_type.eq("Group"),
-                actors::handle.eq(&handle),
-                actors::handle_norm.eq(&handle),
-                actors::host.eq(&host),
-                actors::local.eq(true),
-                actors::display_name.eq(&name),
-                actors::summary.eq(&description),
-                actors::inbox_url.eq(format!("{ap_id}/inbox")),
-                actors::shared_inbox_url.eq(format!("{base}/inbox")),
-                actors::outbox_url.eq(format!("{ap_id}/outbox")),
-                actors::followers_url.eq(format!("{ap_id}/followers")),
-                actors::following_url.eq(format!("{ap_id}/following")),
-                actors::public_key_pem.eq(&keys.public_pem),
-                actors::private_key_pem.eq(&keys.private_pem),
-                actors::key_id.eq(format!("{ap_id}#main-key")),
-                actors::profile_url.eq(&ap_id),
-                actors::manually_approves_followers.eq(visibility != Visibility::Public),
-                actors::created_at.eq(t),
-                actors::updated_at.eq(t),
-            ))
-            .returning(actors::id)
-            .get_result(conn)?;
+        let actor_id = crate::actors::insert_local_actor(
+            conn,
+            &crate::actors::NewLocalActor {
+                kind: "community",
+                ap_type: "Group",
+                ap_id: &ap_id,
+                handle: &handle,
+                host: &host,
+                base: &base,
+                display_name: &name,
+                summary: &description,
+                links_json: "[]",
+                profile_url: &ap_id,
+                keys: &keys,
+                manually_approves_followers: visibility != Visibility::Public,
+                at: t,
+            },
+        )?;
         let cid: i64 = diesel::insert_into(communities::table)
             .values((
                 communities::actor_id.eq(actor_id),

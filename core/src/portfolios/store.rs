@@ -138,32 +138,24 @@ pub async fn create(core: &Core, owner: &Actor, input: PortfolioInput) -> Result
         if taken > 0 || taken_account > 0 {
             return Err(Error::invalid("handle", "handle_taken"));
         }
-        let actor_id: i64 = diesel::insert_into(actors::table)
-            .values((
-                actors::ap_id.eq(&ap_id),
-                actors::kind.eq("portfolio"),
-                actors::ap_type.eq("Organization"),
-                actors::handle.eq(&handle),
-                actors::handle_norm.eq(&handle),
-                actors::host.eq(&host),
-                actors::local.eq(true),
-                actors::display_name.eq(&title),
-                actors::summary.eq(&summary),
-                actors::links.eq(&links_json),
-                actors::inbox_url.eq(format!("{ap_id}/inbox")),
-                actors::shared_inbox_url.eq(format!("{base}/inbox")),
-                actors::outbox_url.eq(format!("{ap_id}/outbox")),
-                actors::followers_url.eq(format!("{ap_id}/followers")),
-                actors::following_url.eq(format!("{ap_id}/following")),
-                actors::public_key_pem.eq(&keys.public_pem),
-                actors::private_key_pem.eq(&keys.private_pem),
-                actors::key_id.eq(format!("{ap_id}#main-key")),
-                actors::profile_url.eq(&ap_id),
-                actors::created_at.eq(t),
-                actors::updated_at.eq(t),
-            ))
-            .returning(actors::id)
-            .get_result(conn)?;
+        let actor_id = crate::actors::insert_local_actor(
+            conn,
+            &crate::actors::NewLocalActor {
+                kind: "portfolio",
+                ap_type: "Organization",
+                ap_id: &ap_id,
+                handle: &handle,
+                host: &host,
+                base: &base,
+                display_name: &title,
+                summary: &summary,
+                links_json: &links_json,
+                profile_url: &ap_id,
+                keys: &keys,
+                manually_approves_followers: false,
+                at: t,
+            },
+        )?;
         let pid: i64 = diesel::insert_into(portfolios::table)
             .values((
                 portfolios::actor_id.eq(actor_id),
