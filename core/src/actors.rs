@@ -280,3 +280,78 @@ pub async fn mark_remote_deleted(core: &Core, actor_id: i64) -> Result<()> {
         Ok(())
     })
 }
+
+/// What a local actor (a person, a portfolio or a community) is created with; every URL is
+/// minted from `ap_id` and the instance's `base` URL.
+pub struct NewLocalActor<'a> {
+    /// `person`, `portfolio` or `community`.
+    pub kind: &'a str,
+    /// `Person`, `Organization` or `Group`.
+    pub ap_type: &'a str,
+    pub ap_id: &'a str,
+    /// The normalised handle (handles are stored as normalised).
+    pub handle: &'a str,
+    pub host: &'a str,
+    pub base: &'a str,
+    pub display_name: &'a str,
+    pub summary: &'a str,
+    pub links_json: &'a str,
+    pub profile_url: &'a str,
+    pub keys: &'a keys::KeyPair,
+    pub manually_approves_followers: bool,
+    pub at: chrono::NaiveDateTime,
+}
+
+/// Inserts a local actor's row inside the caller's transaction, returning its id. Used by
+/// sign-up, portfolio creation and community creation alike.
+pub fn insert_local_actor<C: LocalActorInsert>(
+    conn: &mut C,
+    a: &NewLocalActor<'_>,
+) -> diesel::QueryResult<i64> {
+    conn.insert_local_actor(a)
+}
+
+/// The connection types [`insert_local_actor`] runs on (one body, expanded per backend).
+pub trait LocalActorInsert {
+    fn insert_local_actor(&mut self, a: &NewLocalActor<'_>) -> diesel::QueryResult<i64>;
+}
+
+macro_rules! local_actor_insert {
+    ($conn:ty) => {
+        impl LocalActorInsert for $conn {
+            fn insert_local_actor(&mut self, a: &NewLocalActor<'_>) -> diesel::QueryResult<i64> {
+                let (ap_id, base) = (a.ap_id, a.base);
+                diesel::insert_into(actors::table)
+                    .values((
+                        actors::ap_id.eq(ap_id),
+                        actors::kind.eq(a.kind),
+                        actors::ap_type.eq(a.ap_type),
+                        actors::handle.eq(a.handle),
+                        actors::handle_norm.eq(a.handle),
+                        actors::host.eq(a.host),
+                        actors::local.eq(true),
+                        actors::display_name.eq(a.display_name),
+                        actors::summary.eq(a.summary),
+                        actors::links.eq(a.links_json),
+                        actors::inbox_url.eq(format!("{ap_id}/inbox")),
+                        actors::shared_inbox_url.eq(format!("{base}/inbox")),
+                        actors::outbox_url.eq(format!("{ap_id}/outbox")),
+                        actors::followers_url.eq(format!("{ap_id}/followers")),
+                        actors::following_url.eq(format!("{ap_id}/following")),
+                        actors::public_key_pem.eq(&a.keys.public_pem),
+                        actors::private_key_pem.eq(&a.keys.private_pem),
+                        actors::key_id.eq(format!("{ap_id}#main-key")),
+                        actors::profile_url.eq(a.profile_url),
+                        actors::manually_approves_followers.eq(a.manually_approves_followers),
+                        actors::created_at.eq(a.at),
+                        actors::updated_at.eq(a.at),
+                    ))
+                    .returning(actors::id)
+                    .get_result(self)
+            }
+        }
+    };
+}
+
+local_actor_insert!(diesel::sqlite::SqliteConnection);
+local_actor_insert!(diesel::pg::PgConnection);

@@ -99,28 +99,24 @@ pub async fn sign_up(core: &Core, req: SignupRequest, mode: SignupMode) -> Resul
             return Err(Error::invalid("email", "email_taken"));
         }
         let t = now();
-        let actor_id: i64 = diesel::insert_into(actors::table)
-            .values((
-                actors::ap_id.eq(&ap_id),
-                actors::kind.eq("person"),
-                actors::handle.eq(&username),
-                actors::handle_norm.eq(&username),
-                actors::host.eq(&host),
-                actors::local.eq(true),
-                actors::inbox_url.eq(format!("{ap_id}/inbox")),
-                actors::shared_inbox_url.eq(format!("{base}/inbox")),
-                actors::outbox_url.eq(format!("{ap_id}/outbox")),
-                actors::followers_url.eq(format!("{ap_id}/followers")),
-                actors::following_url.eq(format!("{ap_id}/following")),
-                actors::public_key_pem.eq(&keys.public_pem),
-                actors::key_id.eq(format!("{ap_id}#main-key")),
-                actors::profile_url.eq(format!("{base}/@{username}")),
-                actors::private_key_pem.eq(&keys.private_pem),
-                actors::created_at.eq(t),
-                actors::updated_at.eq(t),
-            ))
-            .returning(actors::id)
-            .get_result(conn)?;
+        let actor_id = crate::actors::insert_local_actor(
+            conn,
+            &crate::actors::NewLocalActor {
+                kind: "person",
+                ap_type: "Person",
+                ap_id: &ap_id,
+                handle: &username,
+                host: &host,
+                base: &base,
+                display_name: "",
+                summary: "",
+                links_json: "[]",
+                profile_url: &format!("{base}/@{username}"),
+                keys: &keys,
+                manually_approves_followers: false,
+                at: t,
+            },
+        )?;
         let account: Account = diesel::insert_into(accounts::table)
             .values((
                 accounts::actor_id.eq(actor_id),

@@ -2,9 +2,12 @@
 //! Members are the group's accepted followers; owners and moderators have roles; threads and
 //! comments are posts linked to the community. ActivityPub shapes live in kogi-federation.
 
+pub mod actions;
 pub mod chat;
 pub mod model;
 pub mod moderation;
+pub mod queries;
+pub mod rules;
 pub mod store;
 
 pub use model::*;

@@ -3,6 +3,8 @@
 //! templates, engagement (watches, bookmarks) and owner metrics. ActivityPub shapes live in
 //! kogi-federation.
 
+pub mod actions;
+pub mod archive;
 pub mod bundle;
 pub mod engagement;
 pub mod model;

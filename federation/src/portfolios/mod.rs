@@ -1,0 +1,15 @@
+//! Portfolios over ActivityPub. A portfolio is an `Organization` actor whose owners are its
+//! `attributedTo`; its items go out as `Article`s and its project updates as `Note`s, both
+//! readable by Mastodon, with Kogi's terms (`kogi:…`) carrying the rest so another Kogi
+//! instance can show the whole portfolio. Items and projects are also linked collections
+//! (`kogi:items`, `kogi:projects`), fetched by other Kogi instances when they show the page.
+
+mod activities;
+mod handlers;
+mod objects;
+
+pub(crate) use objects::{as_tags, hashtags};
+pub use objects::{
+    item_html, item_json, object_context, parse_item, parse_portfolio_terms, parse_project,
+    portfolio_json, project_json,
+};

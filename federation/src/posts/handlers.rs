@@ -1,0 +1,463 @@
+//! Posts: received `Create`, `Update`, `Delete`, `Like`, `Announce` and their `Undo`.
+
+use std::collections::BTreeSet;
+
+use kogi_core::accounts::Actor;
+use kogi_core::posts::{self, Attachment, NewPost, Poll, PollOption, Post, Visibility};
+use serde_json::Value;
+
+use super::objects::{as_list, infer_visibility, parse_time, sanitise, total_items, POST_TYPES};
+use crate::actors::{first_url, host_of};
+use crate::delivery::Federation;
+use crate::inbox::{Accepted, InboxError};
+use crate::vocab::escape_html;
+
+impl Federation {
+    /// Who should receive a local post: follower inboxes (shared deduplicated) unless direct,
+    /// plus every mentioned remote actor's inbox.
+    pub async fn audience(
+        &self,
+        post: &Post,
+        author: &Actor,
+        mentioned: &[Actor],
+    ) -> kogi_core::Result<Vec<String>> {
+        let mut inboxes: BTreeSet<String> = BTreeSet::new();
+        if post.visibility() != Visibility::Direct {
+            inboxes.extend(kogi_core::follows::follower_inboxes(&self.core, author.id).await?);
+        }
+        for m in mentioned.iter().filter(|m| !m.local) {
+            inboxes.insert(
+                m.shared_inbox_url
+                    .clone()
+                    .filter(|_| post.visibility() != Visibility::Direct)
+                    .unwrap_or_else(|| m.inbox_url.clone()),
+            );
+        }
+        Ok(inboxes.into_iter().collect())
+    }
+
+    /// Stores a received or fetched post object from `author` (already verified to be its
+    /// origin), with notifications for local people it mentions or answers. Never a post of
+    /// this instance, whoever hands it over: its local row is the truth (refused, 403).
+    pub async fn store_object(
+        &self,
+        author: &Actor,
+        obj: &Value,
+    ) -> Result<Option<Post>, InboxError> {
+        let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
+        if !POST_TYPES.contains(&kind) {
+            return Ok(None);
+        }
+        let id = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
+        if author.local || self.is_local_id(id) {
+            return Err(InboxError::Refused(
+                "a post hosted here is never taken from elsewhere".into(),
+            ));
+        }
+        if host_of(id).as_deref() != Some(author.host.as_str()) {
+            return Err(InboxError::Refused(
+                "the object is not hosted by its author's instance".into(),
+            ));
+        }
+        let attributed = obj.get("attributedTo").and_then(first_url);
+        if attributed.as_deref().is_some_and(|a| a != author.ap_id) {
+            return Err(InboxError::Refused(
+                "the object is attributed to someone else".into(),
+            ));
+        }
+        let to = as_list(obj.get("to"));
+        let cc = as_list(obj.get("cc"));
+        let visibility = infer_visibility(&to, &cc, author.followers_url.as_deref());
+        let mut content = obj
+            .get("content")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if content.is_none() {
+            content = obj
+                .get("contentMap")
+                .and_then(Value::as_object)
+                .and_then(|m| m.values().next())
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        let mut html = sanitise(content.as_deref().unwrap_or(""));
+        // Types Mastodon only converts: show the title and a link.
+        if kind != "Note" && kind != "Question" {
+            let name = obj.get("name").and_then(Value::as_str).unwrap_or("");
+            let url = obj
+                .get("url")
+                .and_then(first_url)
+                .unwrap_or_else(|| id.to_string());
+            html = format!(
+                "<p><strong>{}</strong></p>{}<p><a href=\"{}\">{}</a></p>",
+                escape_html(name),
+                html,
+                escape_html(&url),
+                escape_html(&url)
+            );
+            html = sanitise(&html);
+        }
+        let language = obj
+            .get("contentMap")
+            .and_then(Value::as_object)
+            .and_then(|m| m.keys().next().cloned());
+        let attachments: Vec<Attachment> = obj
+            .get("attachment")
+            .map(|a| match a {
+                Value::Array(v) => v.clone(),
+                other => vec![other.clone()],
+            })
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| {
+                Some(Attachment {
+                    url: first_url(a.get("url")?)?,
+                    media_type: a
+                        .get("mediaType")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    description: a.get("name").and_then(Value::as_str).map(str::to_string),
+                })
+            })
+            .take(16)
+            .collect();
+        let tag_values: Vec<Value> = match obj.get("tag") {
+            Some(Value::Array(v)) => v.clone(),
+            Some(o @ Value::Object(_)) => vec![o.clone()],
+            _ => vec![],
+        };
+        let tags: Vec<String> = tag_values
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
+            .filter_map(|t| {
+                t.get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| n.trim_start_matches('#').to_string())
+            })
+            .take(32)
+            .collect();
+        let mentioned: BTreeSet<String> = tag_values
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+            .filter_map(|t| t.get("href").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        // Local people addressed (in to/cc), noting which were mentioned.
+        let mut recipients = Vec::new();
+        let mut local_recipients = Vec::new();
+        for addr in to.iter().chain(cc.iter()) {
+            if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, addr).await? {
+                if a.local {
+                    recipients.push((a.id, mentioned.contains(addr)));
+                    local_recipients.push((a.clone(), mentioned.contains(addr)));
+                }
+            }
+        }
+        let poll = if kind == "Question" {
+            let opts = obj.get("oneOf").or_else(|| obj.get("anyOf"));
+            opts.and_then(Value::as_array).map(|o| Poll {
+                options: o
+                    .iter()
+                    .filter_map(|x| {
+                        Some(PollOption {
+                            name: x.get("name")?.as_str()?.to_string(),
+                            votes: x
+                                .get("replies")
+                                .and_then(|r| r.get("totalItems"))
+                                .and_then(Value::as_i64)
+                                .unwrap_or(0),
+                        })
+                    })
+                    .collect(),
+                multiple: obj.get("anyOf").is_some(),
+                closed_at: obj
+                    .get("closed")
+                    .or_else(|| obj.get("endTime"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            })
+        } else {
+            None
+        };
+        let new = NewPost {
+            ap_id: id.to_string(),
+            author_id: author.id,
+            local: false,
+            kind: kind.to_string(),
+            content_html: html,
+            source_text: None,
+            summary: obj
+                .get("summary")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(crate::vocab::strip_html),
+            sensitive: obj
+                .get("sensitive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            language,
+            visibility,
+            in_reply_to_ap_id: obj.get("inReplyTo").and_then(first_url),
+            url: obj.get("url").and_then(first_url),
+            attachments,
+            tags,
+            poll,
+            published_at: parse_time(obj.get("published")).unwrap_or_else(kogi_core::now),
+            edited_at: parse_time(obj.get("updated")),
+            like_count: total_items(obj.get("likes")),
+            announce_count: total_items(obj.get("shares")),
+            recipients,
+        };
+        let (post, is_new) = match posts::upsert(&self.core, new).await {
+            Ok(x) => x,
+            Err(kogi_core::Error::Forbidden("hosted_elsewhere")) => {
+                return Err(InboxError::Refused(
+                    "a post hosted here is never taken from elsewhere".into(),
+                ))
+            }
+            Err(kogi_core::Error::Forbidden(_)) => {
+                return Err(InboxError::Refused("not the post's author".into()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if is_new {
+            for (a, was_mentioned) in &local_recipients {
+                if *was_mentioned {
+                    posts::notify(&self.core, a.id, "mention", author.id, Some(post.id)).await?;
+                }
+            }
+            if let Some(parent) = &post.in_reply_to_ap_id {
+                if let Some(p) = posts::find_by_ap_id(&self.core, parent).await? {
+                    if p.local
+                        && !local_recipients
+                            .iter()
+                            .any(|(a, m)| *m && a.id == p.author_id)
+                    {
+                        posts::notify(&self.core, p.author_id, "reply", author.id, Some(post.id))
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(Some(post))
+    }
+
+    /// Is `id` a URL of this instance (its host and port)?
+    pub fn is_local_id(&self, id: &str) -> bool {
+        host_of(id).as_deref() == Some(self.core.config.host().as_str())
+    }
+
+    /// A post by id: known here, or fetched from its origin (signed) and stored.
+    pub async fn post_by_id(&self, id: &str) -> Result<Option<Post>, InboxError> {
+        if let Some(p) = posts::find_by_ap_id(&self.core, id).await? {
+            return Ok(Some(p));
+        }
+        if host_of(id).as_deref() == Some(self.core.config.host().as_str()) {
+            return Ok(None);
+        }
+        let doc = match self.fetch_json(id).await {
+            Ok(d) => d,
+            Err(e) if e.is_network() => return Err(InboxError::KeyUnavailable(e.to_string())),
+            Err(_) => return Ok(None),
+        };
+        let Some(author_id) = doc.get("attributedTo").and_then(first_url) else {
+            return Ok(None);
+        };
+        let author = match self.actor(&author_id).await {
+            Ok(a) => a,
+            Err(_) => return Ok(None),
+        };
+        self.store_object(&author, &doc).await
+    }
+
+    pub async fn on_create(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
+        let obj = match doc.get("object") {
+            Some(o @ Value::Object(_)) => o.clone(),
+            Some(Value::String(id)) => {
+                // A bare id: fetch it from its origin rather than trust anything else.
+                match self.post_by_id(id).await? {
+                    Some(_) => return Ok(Accepted::Applied("Create (fetched)".into())),
+                    None => return Ok(Accepted::Ignored("Create of an unreachable object".into())),
+                }
+            }
+            _ => return Err(InboxError::Malformed("Create without object".into())),
+        };
+        if let Some(outcome) = self.on_chat(sender, doc, &obj).await? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.on_vote(sender, &obj).await? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.on_create_in_community(sender, doc, &obj).await? {
+            return Ok(outcome);
+        }
+        self.check_portfolio_claims(sender, &obj).await?;
+        match self.store_object(sender, &obj).await? {
+            Some(post) => {
+                self.on_portfolio_object(sender, &obj, &post).await?;
+                Ok(Accepted::Applied("Create".into()))
+            }
+            None => Ok(Accepted::Ignored("Create of an unsupported object".into())),
+        }
+    }
+
+    pub async fn on_update_object(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> Result<Accepted, InboxError> {
+        let Some(obj) = doc.get("object").filter(|o| o.is_object()) else {
+            return Ok(Accepted::Ignored(
+                "Update without an embedded object".into(),
+            ));
+        };
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            return Err(InboxError::Malformed("no object id".into()));
+        };
+        let Some(existing) = posts::find_by_ap_id(&self.core, id).await? else {
+            return Ok(Accepted::Ignored("Update of an unknown object".into()));
+        };
+        // Only the author edits a post (a group relays edits as Announce(Update)).
+        if existing.author_id != sender.id {
+            return Err(InboxError::Refused(
+                "only the author can edit a post".into(),
+            ));
+        }
+        if existing.deleted_at.is_some() {
+            return Ok(Accepted::Ignored("Update of a deleted post".into()));
+        }
+        self.check_portfolio_claims(sender, obj).await?;
+        match self.store_object(sender, obj).await? {
+            Some(post) => {
+                self.on_portfolio_object(sender, obj, &post).await?;
+                // An author's edit in a community here: relayed to its members.
+                self.relay_if_in_local_community(post.id, doc).await?;
+                Ok(Accepted::Applied("Update".into()))
+            }
+            None => Ok(Accepted::Ignored("Update of an unsupported object".into())),
+        }
+    }
+
+    pub async fn on_delete_object(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+    ) -> Result<Accepted, InboxError> {
+        let Some(id) = crate::activities::object_id(doc) else {
+            return Err(InboxError::Malformed("no object".into()));
+        };
+        let Some(post) = posts::find_by_ap_id(&self.core, &id).await? else {
+            return Ok(Accepted::Ignored("Delete of an unknown object".into()));
+        };
+        if post.author_id != sender.id {
+            // A moderator of a local community (possibly on another server) removes a post.
+            if let Some(link) =
+                kogi_core::communities::store::post_link(&self.core, post.id).await?
+            {
+                if let Some(c) =
+                    kogi_core::communities::store::find(&self.core, link.community_id).await?
+                {
+                    if c.row.local
+                        && kogi_core::communities::store::role_of(&self.core, &c, sender.id)
+                            .await?
+                            .is_some_and(kogi_core::communities::Role::moderates)
+                    {
+                        self.remove_from_community(sender, &c, &post).await?;
+                        return Ok(Accepted::Applied("Delete by a moderator".into()));
+                    }
+                }
+            }
+            return Err(InboxError::Refused(
+                "only the author can delete a post".into(),
+            ));
+        }
+        posts::mark_deleted(&self.core, post.id).await?;
+        kogi_core::portfolios::store::mark_remote_deleted_by_ap_id(&self.core, &id).await?;
+        self.relay_if_in_local_community(post.id, doc).await?;
+        Ok(Accepted::Applied("Delete".into()))
+    }
+
+    pub async fn on_react(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        kind: &str,
+    ) -> Result<Accepted, InboxError> {
+        let Some(object) = crate::activities::object_id(doc) else {
+            return Err(InboxError::Malformed("no object".into()));
+        };
+        let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        let post = match self.post_by_id(&object).await {
+            Ok(p) => p,
+            // The object's origin cannot be reached: the sender gains nothing by retrying (a
+            // 503 is for the sender's own key), so the reaction is accepted and ignored.
+            Err(InboxError::KeyUnavailable(e)) => {
+                return Ok(Accepted::Ignored(format!(
+                    "{kind} of an unreachable object ({e})"
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(post) = post else {
+            return Ok(Accepted::Ignored(format!("{kind} of an unknown object")));
+        };
+        if !posts::can_view(&self.core, Some(sender.id), &post).await? {
+            return Ok(Accepted::Ignored(format!(
+                "{kind} of a post the actor cannot see"
+            )));
+        }
+        if kind == posts::LIKE {
+            self.relay_if_in_local_community(post.id, doc).await?;
+        }
+        if posts::react(&self.core, kind, id, sender.id, post.id).await? && post.local {
+            let n = if kind == posts::LIKE {
+                "like"
+            } else {
+                "announce"
+            };
+            posts::notify(&self.core, post.author_id, n, sender.id, Some(post.id)).await?;
+        }
+        Ok(Accepted::Applied(kind.to_string()))
+    }
+
+    pub async fn on_undo_react(
+        &self,
+        sender: &Actor,
+        doc: &Value,
+        kind: &str,
+    ) -> Result<Accepted, InboxError> {
+        let inner = doc.get("object").cloned().unwrap_or(Value::Null);
+        if crate::activities::actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
+            return Err(InboxError::Refused(
+                "an Undo must come from the reaction's actor".into(),
+            ));
+        }
+        let post_id = match inner.get("id").and_then(Value::as_str) {
+            Some(rid) => match posts::reaction_by_ap_id(&self.core, rid).await? {
+                // Someone else's reaction, by its id: not the sender's to undo.
+                Some((_, actor, _)) if actor != sender.id => {
+                    return Err(InboxError::Refused(
+                        "an Undo must come from the reaction's actor".into(),
+                    ))
+                }
+                Some((_, _, p)) => Some(p),
+                None => None,
+            },
+            None => None,
+        };
+        let post_id = match post_id {
+            Some(p) => Some(p),
+            None => match crate::activities::object_id(&inner) {
+                Some(obj) => posts::find_by_ap_id(&self.core, &obj).await?.map(|p| p.id),
+                None => None,
+            },
+        };
+        let Some(post_id) = post_id else {
+            return Ok(Accepted::Ignored("Undo of an unknown reaction".into()));
+        };
+        posts::unreact(&self.core, kind, sender.id, post_id).await?;
+        Ok(Accepted::Applied(format!("Undo({kind})")))
+    }
+}
