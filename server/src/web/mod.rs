@@ -15,7 +15,6 @@ mod accounts;
 mod communities;
 mod follows;
 mod pages;
-mod portfolio_pages;
 pub mod portfolios;
 mod posts;
 mod settings;
@@ -278,26 +277,29 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/communities/{handle}/chat/stream",
             get(communities::chat_stream),
         )
-        .route("/portfolios", get(portfolio_pages::explore))
-        .route("/portfolios/mine", get(portfolio_pages::mine))
-        .route("/portfolios/{handle}", get(portfolio_pages::portfolio))
-        .route("/portfolios/{handle}/feed.atom", get(portfolio_pages::feed))
+        .route("/portfolios", get(portfolios::pages::explore))
+        .route("/portfolios/mine", get(portfolios::pages::mine))
+        .route("/portfolios/{handle}", get(portfolios::pages::portfolio))
+        .route(
+            "/portfolios/{handle}/feed.atom",
+            get(portfolios::pages::feed),
+        )
         .route(
             "/portfolios/{handle}/items/{id}",
-            get(portfolio_pages::item),
+            get(portfolios::pages::item),
         )
         .route(
             "/portfolios/{handle}/projects/{id}",
-            get(portfolio_pages::project),
+            get(portfolios::pages::project),
         )
-        .route("/portfolios/{handle}/watch", post(portfolio_pages::watch))
+        .route("/portfolios/{handle}/watch", post(portfolios::pages::watch))
         .route(
             "/portfolios/message/{actor_id}",
-            post(portfolio_pages::message),
+            post(portfolios::pages::message),
         )
         .route(
             "/remote-portfolios/{actor_id}",
-            get(portfolio_pages::remote),
+            get(portfolios::pages::remote),
         )
         .route("/portfolios", post(portfolios::create))
         .route("/portfolios/new", get(portfolios::new_page))
