@@ -213,3 +213,64 @@ async fn person_or_remote(state: &AppState, who: &str) -> Result<Actor, ApiError
         .filter(|a| a.kind == "person" && a.deleted_at.is_none())
         .ok_or_else(|| ApiError::not_found().detail("no such person"))
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post, put};
+    use axum::Router;
+
+    let uploads = Router::new()
+        .route("/communities/{community}/avatar", put(self::put_avatar))
+        .route("/communities/{community}/banner", put(self::put_banner))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.upload_body_bytes,
+        ));
+    Router::new()
+        .route("/communities", post(self::create))
+        .route(
+            "/communities/{community}",
+            get(self::get).patch(self::update),
+        )
+        .route(
+            "/communities/{community}/members/{person}",
+            axum::routing::delete(self::remove_member),
+        )
+        .route(
+            "/communities/{community}/join",
+            post(self::join).delete(self::leave),
+        )
+        .route("/communities/{community}/members", get(self::members))
+        .route("/communities/{handle}/requests", get(self::requests))
+        .route("/communities/{handle}/requests/answer", post(self::answer))
+        .route("/communities/{handle}/roles/{person}", put(self::set_role))
+        .route("/communities/{handle}/bans", post(self::ban))
+        .route(
+            "/communities/{community}/threads",
+            get(self::threads).post(self::post_thread),
+        )
+        .route("/communities/{community}/threads/{id}", get(self::thread))
+        .route(
+            "/communities/{community}/threads/{id}/comments",
+            post(self::comment),
+        )
+        .route("/communities/{handle}/threads/{id}/lock", put(self::lock))
+        .route("/communities/{handle}/threads/{id}/pin", put(self::pin))
+        .route(
+            "/communities/{community}/threads/{id}/vote",
+            post(self::vote),
+        )
+        .route(
+            "/communities/{community}/reports",
+            post(self::report).get(self::reports),
+        )
+        .route("/communities/{handle}/invites", post(self::invite))
+        .route(
+            "/communities/{community}/chat",
+            get(self::chat).post(self::chat_post),
+        )
+        .route(
+            "/communities/{handle}/posts/{id}",
+            axum::routing::delete(self::remove),
+        )
+        .merge(uploads)
+}

@@ -227,3 +227,105 @@ async fn read_upload(
         file.ok_or_else(|| ApiError::bad_request("the form has no `file` field").field("file"))?;
     Ok((file, fields))
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post, put};
+    use axum::Router;
+
+    let portfolio_uploads = Router::new()
+        .route("/portfolios/import", post(self::import))
+        .route("/portfolios/{handle}/cover", put(self::put_cover))
+        .route(
+            "/portfolios/{handle}/items/{id}/media",
+            post(self::add_media),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state
+                .config
+                .limits
+                .portfolio_import_max_bytes
+                .max(state.config.limits.portfolio_media_max_bytes)
+                + (64 << 10),
+        ));
+    Router::new()
+        .route("/portfolios", get(self::explore).post(self::create))
+        .route("/portfolios/mine", get(self::mine))
+        .route(
+            "/portfolios/{portfolio}",
+            get(self::get).patch(self::update).delete(self::delete),
+        )
+        .route("/portfolios/{handle}/publish", post(self::publish))
+        .route("/portfolios/{handle}/archive", post(self::archive))
+        .route("/portfolios/{handle}/restore", post(self::restore))
+        .route("/portfolios/{handle}/members", get(self::members))
+        .route(
+            "/portfolios/{handle}/members/{username}",
+            put(self::put_member).delete(self::delete_member),
+        )
+        .route("/portfolios/{handle}/items", post(self::create_item))
+        .route(
+            "/portfolios/{handle}/items/{id}",
+            get(self::get_item)
+                .patch(self::update_item)
+                .delete(self::delete_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/publish",
+            post(self::publish_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/archive",
+            post(self::archive_item),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/restore",
+            post(self::restore_item),
+        )
+        .route(
+            "/portfolios/{portfolio}/items/{id}/like",
+            post(self::like_item).delete(self::unlike_item),
+        )
+        .route("/portfolios/{handle}/projects", post(self::create_project))
+        .route(
+            "/portfolios/{handle}/projects/{id}",
+            get(self::get_project)
+                .patch(self::update_project)
+                .delete(self::delete_project),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members/{username}",
+            put(self::put_project_member).delete(self::delete_project_member),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/updates",
+            post(self::post_update),
+        )
+        .route(
+            "/portfolios/{handle}/watch",
+            post(self::watch).delete(self::unwatch),
+        )
+        .route("/portfolios/{portfolio}/message", post(self::message))
+        .route("/portfolios/{handle}/clone", post(self::clone))
+        .route("/portfolios/{handle}/export", get(self::export))
+        .route("/portfolios/{handle}/metrics", get(self::metrics))
+        .route("/bookmarks", get(self::bookmarks).post(self::add_bookmark))
+        .route("/bookmarks/folders", get(self::folders))
+        .route(
+            "/bookmarks/{id}",
+            axum::routing::delete(self::delete_bookmark),
+        )
+        .route("/portfolio-types", get(self::list_types))
+        .route("/portfolio-templates", get(self::list_templates))
+        .route("/admin/portfolio-types", post(self::add_type))
+        .route(
+            "/admin/portfolio-types/{name}",
+            axum::routing::delete(self::remove_type),
+        )
+        .route("/admin/portfolio-templates", post(self::add_template))
+        .route(
+            "/admin/portfolio-templates/{name}",
+            axum::routing::delete(self::remove_template),
+        )
+        .merge(portfolio_uploads)
+}

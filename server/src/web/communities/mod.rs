@@ -124,3 +124,52 @@ async fn moderated(
     }
     Ok(c)
 }
+
+/// This area's routes (pages); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/communities", get(self::mine).post(self::create))
+        .route("/communities/find", get(self::find))
+        .route("/communities/{handle}", get(self::community))
+        .route("/communities/{handle}/join", post(self::join))
+        .route("/communities/{handle}/threads", post(self::new_thread))
+        .route("/communities/{handle}/threads/{id}", get(self::thread))
+        .route(
+            "/communities/{handle}/threads/{id}/comments",
+            post(self::comment),
+        )
+        .route("/communities/{handle}/threads/{id}/vote", post(self::vote))
+        .route(
+            "/communities/{handle}/threads/{id}/report",
+            post(self::report),
+        )
+        .route(
+            "/communities/{handle}/threads/{id}/moderate",
+            post(self::moderate),
+        )
+        .route(
+            "/communities/{handle}/edit",
+            get(self::edit_page).post(self::edit_save),
+        )
+        .route(
+            "/communities/{handle}/picture",
+            post(self::picture).layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes)),
+        )
+        .route(
+            "/communities/{handle}/members",
+            get(self::members).post(self::member_action),
+        )
+        .route(
+            "/communities/{handle}/moderation",
+            get(self::moderation).post(self::moderation_action),
+        )
+        .route(
+            "/communities/{handle}/chat",
+            get(self::chat).post(self::chat_post),
+        )
+        .route("/communities/{handle}/chat/stream", get(self::chat_stream))
+}

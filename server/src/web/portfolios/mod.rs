@@ -273,3 +273,117 @@ pub struct PlainForm {
     csrf_token: Option<String>,
     confirm: Option<String>,
 }
+
+/// This area's routes (pages); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/portfolios", get(pages::explore))
+        .route("/portfolios/mine", get(pages::mine))
+        .route("/portfolios/{handle}", get(pages::portfolio))
+        .route("/portfolios/{handle}/feed.atom", get(pages::feed))
+        .route("/portfolios/{handle}/items/{id}", get(pages::item))
+        .route("/portfolios/{handle}/projects/{id}", get(pages::project))
+        .route("/portfolios/{handle}/watch", post(pages::watch))
+        .route("/portfolios/message/{actor_id}", post(pages::message))
+        .route("/remote-portfolios/{actor_id}", get(pages::remote))
+        .route("/portfolios", post(self::create))
+        .route("/portfolios/new", get(self::new_page))
+        .route(
+            "/portfolios/{handle}/edit",
+            get(self::edit_page).post(self::edit_save),
+        )
+        .route("/portfolios/{handle}/publish", post(self::publish))
+        .route("/portfolios/{handle}/archive", post(self::archive))
+        .route("/portfolios/{handle}/restore", post(self::restore))
+        .route("/portfolios/{handle}/delete", post(self::delete))
+        .route(
+            "/portfolios/{handle}/cover",
+            post(self::cover).layer(DefaultBodyLimit::max(
+                state.config.limits.portfolio_media_max_bytes + (64 << 10),
+            )),
+        )
+        .route(
+            "/portfolios/{handle}/cover/remove",
+            post(self::cover_remove),
+        )
+        .route("/portfolios/{handle}/members", post(self::member_save))
+        .route(
+            "/portfolios/{handle}/members/remove",
+            post(self::member_remove),
+        )
+        .route("/portfolios/{handle}/bookmark", post(self::bookmark))
+        .route(
+            "/portfolios/{handle}/items/new",
+            get(self::item_new_page).post(self::item_create),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/edit",
+            get(self::item_edit_page).post(self::item_save),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/publish",
+            post(self::item_publish),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/archive",
+            post(self::item_archive),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/restore",
+            post(self::item_restore),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/delete",
+            post(self::item_delete),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/media",
+            post(self::item_media).layer(DefaultBodyLimit::max(
+                state.config.limits.portfolio_media_max_bytes + (64 << 10),
+            )),
+        )
+        .route(
+            "/portfolios/{handle}/items/{id}/media/remove",
+            post(self::item_media_remove),
+        )
+        .route("/portfolios/{handle}/items/{id}/like", post(self::like))
+        .route("/portfolios/{handle}/projects", post(self::project_create))
+        .route(
+            "/portfolios/{handle}/projects/new",
+            get(self::project_new_page),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/edit",
+            get(self::project_edit_page).post(self::project_save),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/updates",
+            post(self::project_update),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members",
+            post(self::project_member_save),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/members/remove",
+            post(self::project_member_remove),
+        )
+        .route(
+            "/portfolios/{handle}/projects/{id}/delete",
+            post(self::project_delete),
+        )
+        .route(
+            "/remote-portfolios/{actor_id}/items/{id}/like",
+            post(self::remote_like),
+        )
+        .route(
+            "/remote-portfolios/{actor_id}/bookmark",
+            post(self::remote_bookmark),
+        )
+        .route("/bookmarks", get(self::bookmarks))
+        .route("/bookmarks/{id}/remove", post(self::bookmark_remove))
+}
