@@ -382,3 +382,28 @@ pub async fn delete_avatar(
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(me_of(&state, &person)))
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post, put};
+    use axum::Router;
+
+    let uploads = Router::new()
+        .route(
+            "/accounts/me/avatar",
+            put(self::put_avatar).delete(self::delete_avatar),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.upload_body_bytes,
+        ));
+    Router::new()
+        .route("/accounts", post(self::sign_up))
+        .route("/accounts/confirm", post(self::confirm))
+        .route("/accounts/password-reset", post(self::request_reset))
+        .route(
+            "/accounts/password-reset/confirm",
+            post(self::confirm_reset),
+        )
+        .route("/accounts/me", get(self::me).patch(self::update_me))
+        .merge(uploads)
+}

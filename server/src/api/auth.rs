@@ -130,3 +130,20 @@ pub async fn delete_token(
     accounts::revoke_session(&state.core, user.person.account.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route(
+            "/auth/token",
+            post(self::create_token).delete(self::delete_current_token),
+        )
+        .route("/auth/tokens", get(self::list_tokens))
+        .route(
+            "/auth/tokens/{id}",
+            axum::routing::delete(self::delete_token),
+        )
+}

@@ -390,3 +390,21 @@ pub async fn unmute(
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     block_or_mute(&state, &user, &q.target, kogi_core::blocks::MUTE, false).await
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/admin/federation/queue", get(self::queue))
+        .route(
+            "/follows",
+            post(self::follow).get(self::list).delete(self::unfollow),
+        )
+        .route("/followers", get(self::followers))
+        .route("/follow-requests", get(self::requests))
+        .route("/follow-requests/answer", post(self::answer))
+        .route("/blocks", post(self::block).delete(self::unblock))
+        .route("/mutes", post(self::mute).delete(self::unmute))
+}

@@ -464,3 +464,27 @@ pub async fn notifications(
             .collect(),
     ))
 }
+
+/// This area's routes (JSON API, mounted under `/api/kogi/v1`); uploads carry their own body limit.
+pub fn routes(state: &crate::app::AppState) -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    let uploads = Router::new()
+        .route("/media", post(self::upload_media))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.upload_body_bytes,
+        ));
+    Router::new()
+        .route("/posts", post(self::create))
+        .route(
+            "/posts/{id}",
+            get(self::get).patch(self::edit).delete(self::delete),
+        )
+        .route("/posts/{id}/like", post(self::like).delete(self::unlike))
+        .route("/posts/{id}/boost", post(self::boost).delete(self::unboost))
+        .route("/timelines/home", get(self::home))
+        .route("/timelines/public", get(self::public))
+        .route("/notifications", get(self::notifications))
+        .merge(uploads)
+}

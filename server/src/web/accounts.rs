@@ -324,3 +324,23 @@ pub async fn reset_submit(
         }
     }
 }
+
+/// This area's routes (pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/signup", get(self::signup_page).post(self::signup_submit))
+        .route("/login", get(self::login_page).post(self::login_submit))
+        .route("/logout", post(self::logout))
+        .route("/confirm", get(self::confirm))
+        .route(
+            "/reset",
+            get(self::reset_request_page).post(self::reset_request_submit),
+        )
+        .route(
+            "/reset/confirm",
+            get(self::reset_page).post(self::reset_submit),
+        )
+}

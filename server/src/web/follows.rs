@@ -340,3 +340,17 @@ pub(super) async fn relation_state(
         muted => kogi_core::blocks::has(core, me.id, them.id, kogi_core::blocks::MUTE).await?,
     })
 }
+
+/// This area's routes (pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/search", get(self::search))
+        .route("/follow", post(self::follow))
+        .route("/unfollow", post(self::unfollow))
+        .route("/relations", post(self::relation))
+        .route("/follow-requests", get(self::requests))
+        .route("/follow-requests/answer", post(self::answer))
+}

@@ -15,7 +15,6 @@ mod accounts;
 mod communities;
 mod follows;
 mod pages;
-mod portfolio_pages;
 pub mod portfolios;
 mod posts;
 mod settings;
@@ -24,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use minijinja::context;
 use serde::de::DeserializeOwned;
@@ -203,247 +202,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes));
     Router::new()
-        .route("/", get(pages::home))
-        .route(
-            "/signup",
-            get(accounts::signup_page).post(accounts::signup_submit),
-        )
-        .route(
-            "/login",
-            get(accounts::login_page).post(accounts::login_submit),
-        )
-        .route("/logout", post(accounts::logout))
-        .route("/confirm", get(accounts::confirm))
-        .route(
-            "/reset",
-            get(accounts::reset_request_page).post(accounts::reset_request_submit),
-        )
-        .route(
-            "/reset/confirm",
-            get(accounts::reset_page).post(accounts::reset_submit),
-        )
-        .route(
-            "/communities",
-            get(communities::mine).post(communities::create),
-        )
-        .route("/communities/find", get(communities::find))
-        .route("/communities/{handle}", get(communities::community))
-        .route("/communities/{handle}/join", post(communities::join))
-        .route(
-            "/communities/{handle}/threads",
-            post(communities::new_thread),
-        )
-        .route(
-            "/communities/{handle}/threads/{id}",
-            get(communities::thread),
-        )
-        .route(
-            "/communities/{handle}/threads/{id}/comments",
-            post(communities::comment),
-        )
-        .route(
-            "/communities/{handle}/threads/{id}/vote",
-            post(communities::vote),
-        )
-        .route(
-            "/communities/{handle}/threads/{id}/report",
-            post(communities::report),
-        )
-        .route(
-            "/communities/{handle}/threads/{id}/moderate",
-            post(communities::moderate),
-        )
-        .route(
-            "/communities/{handle}/edit",
-            get(communities::edit_page).post(communities::edit_save),
-        )
-        .route(
-            "/communities/{handle}/picture",
-            post(communities::picture)
-                .layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes)),
-        )
-        .route(
-            "/communities/{handle}/members",
-            get(communities::members).post(communities::member_action),
-        )
-        .route(
-            "/communities/{handle}/moderation",
-            get(communities::moderation).post(communities::moderation_action),
-        )
-        .route(
-            "/communities/{handle}/chat",
-            get(communities::chat).post(communities::chat_post),
-        )
-        .route(
-            "/communities/{handle}/chat/stream",
-            get(communities::chat_stream),
-        )
-        .route("/portfolios", get(portfolio_pages::explore))
-        .route("/portfolios/mine", get(portfolio_pages::mine))
-        .route("/portfolios/{handle}", get(portfolio_pages::portfolio))
-        .route("/portfolios/{handle}/feed.atom", get(portfolio_pages::feed))
-        .route(
-            "/portfolios/{handle}/items/{id}",
-            get(portfolio_pages::item),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}",
-            get(portfolio_pages::project),
-        )
-        .route("/portfolios/{handle}/watch", post(portfolio_pages::watch))
-        .route(
-            "/portfolios/message/{actor_id}",
-            post(portfolio_pages::message),
-        )
-        .route(
-            "/remote-portfolios/{actor_id}",
-            get(portfolio_pages::remote),
-        )
-        .route("/portfolios", post(portfolios::create))
-        .route("/portfolios/new", get(portfolios::new_page))
-        .route(
-            "/portfolios/{handle}/edit",
-            get(portfolios::edit_page).post(portfolios::edit_save),
-        )
-        .route("/portfolios/{handle}/publish", post(portfolios::publish))
-        .route("/portfolios/{handle}/archive", post(portfolios::archive))
-        .route("/portfolios/{handle}/restore", post(portfolios::restore))
-        .route("/portfolios/{handle}/delete", post(portfolios::delete))
-        .route(
-            "/portfolios/{handle}/cover",
-            post(portfolios::cover).layer(DefaultBodyLimit::max(
-                state.config.limits.portfolio_media_max_bytes + (64 << 10),
-            )),
-        )
-        .route(
-            "/portfolios/{handle}/cover/remove",
-            post(portfolios::cover_remove),
-        )
-        .route(
-            "/portfolios/{handle}/members",
-            post(portfolios::member_save),
-        )
-        .route(
-            "/portfolios/{handle}/members/remove",
-            post(portfolios::member_remove),
-        )
-        .route("/portfolios/{handle}/bookmark", post(portfolios::bookmark))
-        .route(
-            "/portfolios/{handle}/items/new",
-            get(portfolios::item_new_page).post(portfolios::item_create),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/edit",
-            get(portfolios::item_edit_page).post(portfolios::item_save),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/publish",
-            post(portfolios::item_publish),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/archive",
-            post(portfolios::item_archive),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/restore",
-            post(portfolios::item_restore),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/delete",
-            post(portfolios::item_delete),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/media",
-            post(portfolios::item_media).layer(DefaultBodyLimit::max(
-                state.config.limits.portfolio_media_max_bytes + (64 << 10),
-            )),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/media/remove",
-            post(portfolios::item_media_remove),
-        )
-        .route(
-            "/portfolios/{handle}/items/{id}/like",
-            post(portfolios::like),
-        )
-        .route(
-            "/portfolios/{handle}/projects",
-            post(portfolios::project_create),
-        )
-        .route(
-            "/portfolios/{handle}/projects/new",
-            get(portfolios::project_new_page),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}/edit",
-            get(portfolios::project_edit_page).post(portfolios::project_save),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}/updates",
-            post(portfolios::project_update),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}/members",
-            post(portfolios::project_member_save),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}/members/remove",
-            post(portfolios::project_member_remove),
-        )
-        .route(
-            "/portfolios/{handle}/projects/{id}/delete",
-            post(portfolios::project_delete),
-        )
-        .route(
-            "/remote-portfolios/{actor_id}/items/{id}/like",
-            post(portfolios::remote_like),
-        )
-        .route(
-            "/remote-portfolios/{actor_id}/bookmark",
-            post(portfolios::remote_bookmark),
-        )
-        .route("/bookmarks", get(portfolios::bookmarks))
-        .route("/bookmarks/{id}/remove", post(portfolios::bookmark_remove))
-        .route("/users/{username}", get(pages::profile))
-        .route("/@{username}", get(pages::at_redirect))
-        .route("/timelines/local", get(posts::local_timeline))
-        .route("/timelines/federated", get(posts::federated_timeline))
-        .route("/posts", post(posts::create))
-        .route("/posts/{token}", get(posts::post))
-        .route("/posts/{token}/like", post(posts::like))
-        .route("/posts/{token}/boost", post(posts::boost))
-        .route("/remote-posts/{id}", get(posts::remote_post))
-        .route("/notifications", get(posts::notifications))
-        .route("/search", get(follows::search))
-        .route("/follow", post(follows::follow))
-        .route("/unfollow", post(follows::unfollow))
-        .route("/relations", post(follows::relation))
-        .route("/follow-requests", get(follows::requests))
-        .route("/follow-requests/answer", post(follows::answer))
-        .route("/settings", get(settings::index))
-        .route(
-            "/settings/password",
-            get(settings::password_page).post(settings::password_save),
-        )
-        .route(
-            "/settings/email",
-            get(settings::email_page).post(settings::email_save),
-        )
-        .route("/settings/sessions", get(settings::sessions_page))
-        .route(
-            "/settings/sessions/revoke-others",
-            post(settings::revoke_others),
-        )
-        .route("/settings/sessions/{id}/revoke", post(settings::revoke))
-        .route(
-            "/settings/language",
-            get(settings::language_page).post(settings::language_save),
-        )
-        .route("/settings/account", get(settings::account_page))
-        .route("/settings/account/delete", post(settings::account_delete))
-        .route("/static/{*path}", get(pages::static_file))
-        .route("/media/{*path}", get(pages::media_file))
-        .route("/instance.css", get(pages::instance_css))
+        .merge(pages::routes())
+        .merge(accounts::routes())
+        .merge(communities::routes(&state))
+        .merge(portfolios::routes(&state))
+        .merge(posts::routes())
+        .merge(follows::routes())
+        .merge(settings::routes())
         .layer(DefaultBodyLimit::max(state.config.limits.api_body_bytes))
         .merge(uploads)
 }

@@ -190,3 +190,17 @@ pub async fn instance_css(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// This area's routes (pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::get;
+    use axum::Router;
+
+    Router::new()
+        .route("/", get(self::home))
+        .route("/users/{username}", get(self::profile))
+        .route("/@{username}", get(self::at_redirect))
+        .route("/static/{*path}", get(self::static_file))
+        .route("/media/{*path}", get(self::media_file))
+        .route("/instance.css", get(self::instance_css))
+}

@@ -533,3 +533,19 @@ pub async fn notifications(ctx: WebCtx) -> Result<Response, WebError> {
         context! { notifications => items, requests => requests },
     ))
 }
+
+/// This area's routes (pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/timelines/local", get(self::local_timeline))
+        .route("/timelines/federated", get(self::federated_timeline))
+        .route("/posts", post(self::create))
+        .route("/posts/{token}", get(self::post))
+        .route("/posts/{token}/like", post(self::like))
+        .route("/posts/{token}/boost", post(self::boost))
+        .route("/remote-posts/{id}", get(self::remote_post))
+        .route("/notifications", get(self::notifications))
+}

@@ -409,3 +409,32 @@ pub async fn account_delete(
         }
     }
 }
+
+/// This area's routes (pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+    use axum::Router;
+
+    Router::new()
+        .route("/settings", get(self::index))
+        .route(
+            "/settings/password",
+            get(self::password_page).post(self::password_save),
+        )
+        .route(
+            "/settings/email",
+            get(self::email_page).post(self::email_save),
+        )
+        .route("/settings/sessions", get(self::sessions_page))
+        .route(
+            "/settings/sessions/revoke-others",
+            post(self::revoke_others),
+        )
+        .route("/settings/sessions/{id}/revoke", post(self::revoke))
+        .route(
+            "/settings/language",
+            get(self::language_page).post(self::language_save),
+        )
+        .route("/settings/account", get(self::account_page))
+        .route("/settings/account/delete", post(self::account_delete))
+}

@@ -11,8 +11,8 @@ use minijinja::context;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::WebError;
 use crate::ctx::WebCtx;
+use crate::web::WebError;
 
 fn vary(mut r: Response) -> Response {
     r.headers_mut()
@@ -438,7 +438,7 @@ pub struct WatchForm {
 pub async fn watch(
     ctx: WebCtx,
     Path(handle): Path<String>,
-    super::WebForm(form): super::WebForm<WatchForm>,
+    crate::web::WebForm(form): crate::web::WebForm<WatchForm>,
 ) -> Result<Response, WebError> {
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(axum::response::Redirect::to("/login").into_response());
@@ -470,7 +470,7 @@ pub struct MessageForm {
 pub async fn message(
     ctx: WebCtx,
     Path(actor_id): Path<i64>,
-    super::WebForm(form): super::WebForm<MessageForm>,
+    crate::web::WebForm(form): crate::web::WebForm<MessageForm>,
 ) -> Result<Response, WebError> {
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(axum::response::Redirect::to("/login").into_response());
