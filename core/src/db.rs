@@ -231,6 +231,18 @@ pub enum Conn<'a> {
     Pg(&'a mut PgConnection),
 }
 
+impl<'a> From<&'a mut SqliteConnection> for Conn<'a> {
+    fn from(c: &'a mut SqliteConnection) -> Self {
+        Conn::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for Conn<'a> {
+    fn from(c: &'a mut PgConnection) -> Self {
+        Conn::Pg(c)
+    }
+}
+
 impl Conn<'_> {
     pub fn backend(&self) -> Backend {
         match self {

@@ -182,4 +182,3 @@ pub async fn describe_schema(pool: &DbPool) -> Result<SchemaDescription> {
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(SchemaDescription { tables })
 }
-
