@@ -18,15 +18,12 @@ use crate::{now, with_conn};
 pub enum DomainEvent {
     /// A local post was published: the publisher sends its `Create`.
     PostPublished { post_id: i64 },
-    /// A follow request to a local actor was answered: `Accept` or `Reject`.
-    FollowAnswered { follow_id: i64, accepted: bool },
 }
 
 impl DomainEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             DomainEvent::PostPublished { .. } => "post_published",
-            DomainEvent::FollowAnswered { .. } => "follow_answered",
         }
     }
 }
