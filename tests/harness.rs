@@ -706,8 +706,13 @@ pub async fn pending_deliveries(i: &Instance) -> i64 {
         .unwrap();
     m.lines()
         .find_map(|l| l.strip_prefix("kogi_delivery_queue{state=\"pending\"} "))
-        .and_then(|n| n.trim().parse().ok())
+        .and_then(|n| n.trim().parse::<i64>().ok())
         .unwrap_or(0)
+        // Events not yet published become deliveries soon: not quiet either.
+        + m.lines()
+            .find_map(|l| l.strip_prefix("kogi_outbox_unpublished "))
+            .and_then(|n| n.trim().parse::<i64>().ok())
+            .unwrap_or(0)
 }
 
 /// Waits until no instance has deliveries waiting (instead of sleeping and hoping).

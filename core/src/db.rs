@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use serde::Serialize;
 
@@ -223,6 +223,139 @@ macro_rules! db_tx {
     }};
 }
 
+/// A connection of either backend, borrowed for the length of one unit of work (usually one
+/// transaction a use case opened with [`tx`]). Query functions take `&mut Conn` so several of
+/// them compose into one transaction; `with_conn!` expands a query once per backend.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a mut SqliteConnection> for Conn<'a> {
+    fn from(c: &'a mut SqliteConnection) -> Self {
+        Conn::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for Conn<'a> {
+    fn from(c: &'a mut PgConnection) -> Self {
+        Conn::Pg(c)
+    }
+}
+
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Runs `body` with `$c` bound to the backend's own connection; the body is expanded once per
+/// backend (so it type-checks against both) and must evaluate to the same type in each.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => {
+                let $c: &mut ::diesel::sqlite::SqliteConnection = &mut **$c;
+                $body
+            }
+            $crate::db::Conn::Pg($c) => {
+                let $c: &mut ::diesel::pg::PgConnection = &mut **$c;
+                $body
+            }
+        }
+    }};
+}
+
+/// Runs `f` inside ONE write transaction on a pooled connection, on a blocking thread: every
+/// write `f` makes commits together or not at all. SQLite's transaction is IMMEDIATE (see
+/// `db_tx!`). `f` must not do network I/O: it holds the database's write lock.
+pub async fn tx<T, F>(pool: &DbPool, f: F) -> Result<T>
+where
+    F: FnOnce(&mut Conn<'_>) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match pool.clone() {
+        DbPool::Sqlite(p) => {
+            run_blocking(move || {
+                let mut pooled = p.get()?;
+                let c: &mut SqliteConnection = &mut pooled;
+                c.immediate_transaction(|c| f(&mut Conn::Sqlite(c)))
+            })
+            .await
+        }
+        DbPool::Postgres(p) => {
+            run_blocking(move || {
+                let mut pooled = p.get()?;
+                let c: &mut PgConnection = &mut pooled;
+                c.transaction(|c| f(&mut Conn::Pg(c)))
+            })
+            .await
+        }
+    }
+}
+
+/// Runs `f` on a pooled connection without a transaction (reads, single statements).
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T>
+where
+    F: FnOnce(&mut Conn<'_>) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match pool.clone() {
+        DbPool::Sqlite(p) => {
+            run_blocking(move || {
+                let mut pooled = p.get()?;
+                f(&mut Conn::Sqlite(&mut pooled))
+            })
+            .await
+        }
+        DbPool::Postgres(p) => {
+            run_blocking(move || {
+                let mut pooled = p.get()?;
+                f(&mut Conn::Pg(&mut pooled))
+            })
+            .await
+        }
+    }
+}
+
+/// `pg_notify(channel, payload)` on PostgreSQL; nothing on SQLite (one process, so the
+/// in-process channel is enough). Used by the live pushes.
+pub fn pg_notify(conn: &mut Conn, channel: &str, payload: &str) -> Result<()> {
+    if let Conn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(channel)
+            .bind::<diesel::sql_types::Text, _>(payload)
+            .execute(&mut **c)?;
+    }
+    Ok(())
+}
+
+/// Listens on a PostgreSQL channel on `conn` and calls `each` with every payload, forever
+/// (returns only on error). Polls every 150 ms: a round trip lets libpq read notifications.
+pub fn pg_listen(
+    conn: &mut PgConnection,
+    channel: &str,
+    mut each: impl FnMut(&str),
+) -> std::result::Result<(), String> {
+    diesel::sql_query(format!("LISTEN {channel}"))
+        .execute(conn)
+        .map_err(|e| e.to_string())?;
+    loop {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map_err(|e| e.to_string())?;
+        for n in conn.notifications_iter() {
+            let n = n.map_err(|e| e.to_string())?;
+            each(&n.payload);
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
 /// Applies pending migrations under a lock, so that several processes starting together
 /// migrate once. Returns the versions applied.
 pub async fn migrate(pool: &DbPool, database_url: &str) -> Result<Vec<String>> {
@@ -353,185 +486,12 @@ pub async fn ping(pool: &DbPool) -> Result<()> {
     })
 }
 
-/// Portable description of the migrated schema, used to check that both migration trees
-/// produce the same tables, columns, types, nullability and unique indexes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SchemaDescription {
-    pub tables: Vec<TableDescription>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TableDescription {
-    pub name: String,
-    pub columns: Vec<ColumnDescription>,
-    /// Each unique index as its sorted column list (primary keys excluded).
-    pub unique_indexes: Vec<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ColumnDescription {
-    pub name: String,
-    pub sql_type: String,
-    pub nullable: bool,
-}
-
-#[derive(QueryableByName)]
-struct NameRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct SqliteColumnRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "type")]
-    sql_type: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    notnull: i32,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pk: i32,
-}
-
-#[derive(QueryableByName)]
-struct SqliteIndexRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    unique: i32,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    origin: String,
-}
-
-#[derive(QueryableByName)]
-struct PgColumnRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    table_name: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    column_name: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    data_type: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    is_nullable: String,
-}
-
-#[derive(QueryableByName)]
-struct PgIndexRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    table_name: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    columns: String,
-}
-
-fn normalise_type(t: &str) -> String {
-    let t = t.to_ascii_lowercase();
-    match t.as_str() {
-        "integer" | "bigint" | "bigserial" | "int" | "int8" | "int4" => "integer".into(),
-        "text" | "character varying" | "varchar" => "text".into(),
-        "boolean" | "bool" => "boolean".into(),
-        "timestamp" | "timestamp without time zone" => "timestamp".into(),
-        other => other.into(),
-    }
-}
-
-/// Reads the schema from the database catalogue.
-pub async fn describe_schema(pool: &DbPool) -> Result<SchemaDescription> {
-    let mut tables = match pool.clone() {
-        DbPool::Sqlite(p) => {
-            run_blocking(move || {
-                let mut conn = p.get()?;
-                let names: Vec<NameRow> = diesel::sql_query(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name",
-                )
-                .load(&mut conn)?;
-                let mut tables = Vec::new();
-                for t in names {
-                    let cols: Vec<SqliteColumnRow> =
-                        diesel::sql_query(format!("PRAGMA table_info(\"{}\")", t.name)).load(&mut conn)?;
-                    let columns = cols
-                        .into_iter()
-                        .map(|c| ColumnDescription {
-                            // INTEGER PRIMARY KEY is implicitly NOT NULL in SQLite.
-                            nullable: c.notnull == 0 && c.pk == 0,
-                            name: c.name,
-                            sql_type: normalise_type(&c.sql_type),
-                        })
-                        .collect();
-                    let idx: Vec<SqliteIndexRow> =
-                        diesel::sql_query(format!("PRAGMA index_list(\"{}\")", t.name)).load(&mut conn)?;
-                    let mut unique_indexes = Vec::new();
-                    for i in idx.into_iter().filter(|i| i.unique == 1 && i.origin != "pk") {
-                        let cols: Vec<NameRow> =
-                            diesel::sql_query(format!("SELECT name FROM pragma_index_info('{}')", i.name))
-                                .load(&mut conn)?;
-                        let mut cols: Vec<String> = cols.into_iter().map(|c| c.name).collect();
-                        cols.sort();
-                        unique_indexes.push(cols);
-                    }
-                    tables.push(TableDescription { name: t.name, columns, unique_indexes });
-                }
-                Ok(tables)
-            })
-            .await?
-        }
-        DbPool::Postgres(p) => {
-            run_blocking(move || {
-                let mut conn = p.get()?;
-                let cols: Vec<PgColumnRow> = diesel::sql_query(
-                    "SELECT table_name::text AS table_name, column_name::text AS column_name, \
-                     data_type::text AS data_type, is_nullable::text AS is_nullable \
-                     FROM information_schema.columns WHERE table_schema = current_schema() \
-                     AND table_name <> '__diesel_schema_migrations' ORDER BY table_name, ordinal_position",
-                )
-                .load(&mut conn)?;
-                let idx: Vec<PgIndexRow> = diesel::sql_query(
-                    "SELECT t.relname::text AS table_name, \
-                     string_agg(a.attname::text, ',' ORDER BY a.attname) AS columns \
-                     FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
-                     JOIN pg_namespace n ON n.oid = t.relnamespace \
-                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) \
-                     WHERE i.indisunique AND NOT i.indisprimary AND n.nspname = current_schema() \
-                     AND t.relname <> '__diesel_schema_migrations' \
-                     GROUP BY t.relname, i.indexrelid",
-                )
-                .load(&mut conn)?;
-                let mut tables: Vec<TableDescription> = Vec::new();
-                for c in cols {
-                    if tables.last().map(|t| t.name != c.table_name).unwrap_or(true) {
-                        tables.push(TableDescription {
-                            name: c.table_name.clone(),
-                            columns: Vec::new(),
-                            unique_indexes: Vec::new(),
-                        });
-                    }
-                    if let Some(t) = tables.last_mut() {
-                        t.columns.push(ColumnDescription {
-                            name: c.column_name,
-                            sql_type: normalise_type(&c.data_type),
-                            nullable: c.is_nullable == "YES",
-                        });
-                    }
-                }
-                for i in idx {
-                    if let Some(t) = tables.iter_mut().find(|t| t.name == i.table_name) {
-                        t.unique_indexes.push(i.columns.split(',').map(str::to_string).collect());
-                    }
-                }
-                Ok(tables)
-            })
-            .await?
-        }
-    };
-    for t in &mut tables {
-        t.unique_indexes.sort();
-    }
-    tables.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(SchemaDescription { tables })
-}
+mod describe;
+pub use describe::*;
 
 #[cfg(test)]
 mod tests {
+    use super::describe::normalise_type;
     use super::*;
 
     #[test]

@@ -5,9 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::Conn;
 use crate::error::Result;
 use crate::schema::{deliveries, instances};
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, db_tx, now, with_conn, Core};
 
 pub const PENDING: &str = "pending";
 pub const DONE: &str = "done";
@@ -52,13 +53,28 @@ pub async fn enqueue(
     actor_id: i64,
     inboxes: &[String],
 ) -> Result<usize> {
+    let (activity_id, activity_json) = (activity_id.to_string(), activity_json.to_string());
+    let inboxes = inboxes.to_vec();
+    crate::db::tx(&core.db, move |conn| {
+        enqueue_in(conn, &activity_id, &activity_json, actor_id, &inboxes)
+    })
+    .await
+}
+
+/// [`enqueue`] inside the caller's transaction (the outbox publisher's).
+pub fn enqueue_in(
+    conn: &mut Conn,
+    activity_id: &str,
+    activity_json: &str,
+    actor_id: i64,
+    inboxes: &[String],
+) -> Result<usize> {
     let t = now();
     let rows: Vec<(String, String)> = inboxes
         .iter()
         .filter_map(|i| host_of(i).map(|h| (i.clone(), h)))
         .collect();
-    let (activity_id, activity_json) = (activity_id.to_string(), activity_json.to_string());
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         let blocked: Vec<String> = instances::table
             .filter(instances::blocked.eq(true))
             .select(instances::host)
@@ -70,8 +86,8 @@ pub async fn enqueue(
             }
             n += diesel::insert_into(deliveries::table)
                 .values((
-                    deliveries::activity_id.eq(&activity_id),
-                    deliveries::activity_json.eq(&activity_json),
+                    deliveries::activity_id.eq(activity_id),
+                    deliveries::activity_json.eq(activity_json),
                     deliveries::actor_id.eq(actor_id),
                     deliveries::inbox_url.eq(inbox),
                     deliveries::host.eq(host),

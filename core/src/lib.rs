@@ -16,6 +16,7 @@ pub mod keys;
 pub mod live;
 pub mod mail;
 pub mod media;
+pub mod outbox;
 pub mod portfolios;
 pub mod posts;
 pub mod ratelimit;

@@ -31,17 +31,25 @@ impl LiveEvent {
 #[derive(Clone)]
 pub struct Live {
     tx: broadcast::Sender<LiveEvent>,
+    /// Woken after a use case commits outbox events, so the publisher runs at once.
+    outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Live {
             tx: broadcast::channel(1024).0,
+            outbox: std::sync::Arc::default(),
         }
     }
 }
 
 impl Live {
+    /// The outbox publisher waits on this; use cases wake it after committing events.
+    pub fn outbox(&self) -> &tokio::sync::Notify {
+        &self.outbox
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
     }
@@ -57,14 +65,9 @@ impl Live {
                 let pool = pool.clone();
                 let payload = event.encode();
                 let sent = tokio::task::spawn_blocking(move || -> Result<(), String> {
-                    use diesel::RunQueryDsl;
                     let mut c = pool.get().map_err(|e| e.to_string())?;
-                    diesel::sql_query("SELECT pg_notify($1, $2)")
-                        .bind::<diesel::sql_types::Text, _>(CHANNEL)
-                        .bind::<diesel::sql_types::Text, _>(payload)
-                        .execute(&mut *c)
-                        .map_err(|e| e.to_string())?;
-                    Ok(())
+                    crate::db::pg_notify(&mut crate::db::Conn::Pg(&mut c), CHANNEL, &payload)
+                        .map_err(|e| e.to_string())
                 })
                 .await;
                 if !matches!(sent, Ok(Ok(()))) {
@@ -81,25 +84,13 @@ impl Live {
         let DbPool::Postgres(pool) = db else { return };
         let (pool, tx) = (pool.clone(), self.tx.clone());
         std::thread::spawn(move || loop {
-            use diesel::RunQueryDsl;
             let result = (|| -> Result<(), String> {
                 let mut c = pool.get().map_err(|e| e.to_string())?;
-                diesel::sql_query(format!("LISTEN {CHANNEL}"))
-                    .execute(&mut *c)
-                    .map_err(|e| e.to_string())?;
-                loop {
-                    // A round trip lets libpq read notifications that arrived meanwhile.
-                    diesel::sql_query("SELECT 1")
-                        .execute(&mut *c)
-                        .map_err(|e| e.to_string())?;
-                    for n in c.notifications_iter() {
-                        let n = n.map_err(|e| e.to_string())?;
-                        if let Some(ev) = LiveEvent::decode(&n.payload) {
-                            let _ = tx.send(ev);
-                        }
+                crate::db::pg_listen(&mut c, CHANNEL, |payload| {
+                    if let Some(ev) = LiveEvent::decode(payload) {
+                        let _ = tx.send(ev);
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(150));
-                }
+                })
             })();
             if let Err(e) = result {
                 tracing::warn!(error = %e, "live listener failed; retrying");

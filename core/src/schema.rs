@@ -486,6 +486,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        actor_id -> BigInt,
+        payload -> Text,
+        created_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_recipients -> posts (post_id));
@@ -544,4 +555,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_invites,
     poll_votes,
     community_chat,
+    outbox_events,
 );

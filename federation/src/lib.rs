@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod key_fetch;
 pub mod nodeinfo;
 pub mod notes;
+pub mod outbox;
 pub mod portfolios;
 pub mod posting;
 pub mod posts;

@@ -67,6 +67,18 @@ impl Federation {
     }
 
     async fn deliver_post(&self, kind: &str, post: &Post, author: &Actor) -> Result<()> {
+        let (activity, inboxes) = self.post_activity(kind, post, author).await?;
+        self.enqueue(&activity, author.id, &inboxes).await?;
+        Ok(())
+    }
+
+    /// A post's `Create` (or `Update`) and the inboxes it goes to.
+    pub(crate) async fn post_activity(
+        &self,
+        kind: &str,
+        post: &Post,
+        author: &Actor,
+    ) -> Result<(Value, Vec<String>)> {
         let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
             .await?
             .into_iter()
@@ -80,8 +92,7 @@ impl Federation {
         };
         let activity = wrap(kind, &id, &author.ap_id, &note);
         let inboxes = self.audience(post, author, &mentioned).await?;
-        self.enqueue(&activity, author.id, &inboxes).await?;
-        Ok(())
+        Ok((activity, inboxes))
     }
 
     /// Publishes a post by a local person.
@@ -136,22 +147,19 @@ impl Federation {
             announce_count: 0,
             recipients,
         };
-        let (post, _) = posts::upsert(&self.core, new).await?;
-        for (_, a) in &mentions {
-            if a.local {
-                posts::notify(&self.core, a.id, "mention", author.id, Some(post.id)).await?;
-            }
-        }
+        let mut notify: Vec<(i64, &'static str)> = mentions
+            .iter()
+            .filter(|(_, a)| a.local)
+            .map(|(_, a)| (a.id, "mention"))
+            .collect();
         if let Some(p) = &parent {
             if p.local && !mentions.iter().any(|(_, a)| a.id == p.author_id) {
-                posts::notify(&self.core, p.author_id, "reply", author.id, Some(post.id)).await?;
+                notify.push((p.author_id, "reply"));
             }
         }
-        let post = posts::find(&self.core, post.id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        self.deliver_post("Create", &post, author).await?;
-        Ok(post)
+        // One transaction: the post, its notifications and the event the outbox publisher
+        // turns into the `Create` (see `crate::outbox`).
+        posts::actions::publish(&self.core, new, notify).await
     }
 
     /// Edits a post's text (author only): stored, then `Update` with `updated`.

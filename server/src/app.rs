@@ -201,10 +201,12 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     if role == Role::Worker {
         spawn_housekeeping(state.clone());
         tracing::info!(backend = ?state.core.db.backend(), "kogi delivery worker is running");
+        let publisher = tokio::spawn(fed.clone().run_publisher(stop_rx.clone()));
         let worker = tokio::spawn(fed.run_worker(stop_rx));
         shutdown_signal().await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = publisher.await;
         tracing::info!("stopped");
         return Ok(());
     }
@@ -212,6 +214,8 @@ pub async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     state.core.live.spawn_listener(&state.core.db);
     let worker = if role == Role::All {
         spawn_housekeeping(state.clone());
+        // The outbox publisher runs wherever the delivery worker runs.
+        tokio::spawn(fed.clone().run_publisher(stop_rx.clone()));
         Some(tokio::spawn(fed.run_worker(stop_rx)))
     } else {
         None

@@ -27,6 +27,18 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<String, Histogram>>,
 }
 
+/// The outbox gauge: events recorded by use cases and not yet turned into deliveries (absent
+/// when the count could not be read).
+pub fn render_outbox(unpublished: Option<i64>) -> String {
+    let Some(n) = unpublished else {
+        return String::new();
+    };
+    format!(
+        "# HELP kogi_outbox_unpublished Outbox events not yet published as deliveries.\n\
+         # TYPE kogi_outbox_unpublished gauge\nkogi_outbox_unpublished {n}\n"
+    )
+}
+
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         if let Ok(mut r) = self.requests.lock() {

@@ -55,7 +55,11 @@ async fn metrics(
     let queue = kogi_core::deliveries::counts(&state.core)
         .await
         .unwrap_or_default();
-    let body = state.metrics.render(state.core.db.usage(), &queue);
+    let unpublished = kogi_core::outbox::unpublished_count(&state.core.db)
+        .await
+        .ok();
+    let mut body = state.metrics.render(state.core.db.usage(), &queue);
+    body.push_str(&crate::metrics::render_outbox(unpublished));
     (
         [(
             header::CONTENT_TYPE,

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::Actor;
 use crate::error::{Error, Result};
-use crate::schema::{accounts, actors, follows, notifications, post_recipients, posts, reactions};
+use crate::schema::{actors, follows, notifications, post_recipients, posts, reactions};
 use crate::{db_run, db_tx, now, Core};
+
+pub mod actions;
+pub use actions::{notify, Notification};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -138,11 +141,16 @@ pub struct NewPost {
 /// never written over by a copy from elsewhere (its row is the truth), nor a remote one by a
 /// local write.
 pub async fn upsert(core: &Core, p: NewPost) -> Result<(Post, bool)> {
+    crate::db::tx(&core.db, move |conn| upsert_in(conn, &p)).await
+}
+
+/// [`upsert`] inside the caller's transaction.
+pub fn upsert_in(conn: &mut crate::db::Conn, p: &NewPost) -> Result<(Post, bool)> {
     let t = now();
     let attachments = serde_json::to_string(&p.attachments).unwrap_or_else(|_| "[]".into());
     let tags = serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into());
     let poll = p.poll.as_ref().and_then(|x| serde_json::to_string(x).ok());
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         let existing: Option<Post> = posts::table
             .filter(posts::ap_id.eq(&p.ap_id))
             .select(Post::as_select())
@@ -457,7 +465,7 @@ pub async fn react(
             ))
             .on_conflict_do_nothing()
             .execute(conn)?;
-        recount(conn, post_id)?;
+        actions::recount(&mut crate::db::Conn::from(&mut *conn), post_id)?;
         Ok(n > 0)
     })
 }
@@ -486,7 +494,7 @@ pub async fn unreact(
                     .filter(reactions::post_id.eq(post_id)),
             )
             .execute(conn)?;
-            recount(conn, post_id)?;
+            actions::recount(&mut crate::db::Conn::from(&mut *conn), post_id)?;
         }
         Ok(id)
     })
@@ -518,60 +526,6 @@ pub async fn reacted(core: &Core, kind: &str, actor_id: i64, post_id: i64) -> Re
     })
 }
 
-macro_rules! recount_body {
-    ($conn:ident, $post_id:ident) => {{
-        let local: bool = posts::table
-            .find($post_id)
-            .select(posts::local)
-            .first($conn)?;
-        if local {
-            let likes: i64 = reactions::table
-                .filter(reactions::post_id.eq($post_id))
-                .filter(reactions::kind.eq(LIKE))
-                .count()
-                .get_result($conn)?;
-            let boosts: i64 = reactions::table
-                .filter(reactions::post_id.eq($post_id))
-                .filter(reactions::kind.eq(ANNOUNCE))
-                .count()
-                .get_result($conn)?;
-            diesel::update(posts::table.find($post_id))
-                .set((
-                    posts::like_count.eq(likes as i32),
-                    posts::announce_count.eq(boosts as i32),
-                ))
-                .execute($conn)?;
-        }
-        Ok(())
-    }};
-}
-
-fn recount<C>(conn: &mut C, post_id: i64) -> Result<()>
-where
-    C: RecountConn,
-{
-    conn.recount(post_id)
-}
-
-/// The recount query for each backend (the body is shared through `recount_body!`).
-pub trait RecountConn {
-    fn recount(&mut self, post_id: i64) -> Result<()>;
-}
-
-impl RecountConn for diesel::sqlite::SqliteConnection {
-    fn recount(&mut self, post_id: i64) -> Result<()> {
-        let conn = self;
-        recount_body!(conn, post_id)
-    }
-}
-
-impl RecountConn for diesel::pg::PgConnection {
-    fn recount(&mut self, post_id: i64) -> Result<()> {
-        let conn = self;
-        recount_body!(conn, post_id)
-    }
-}
-
 /// Updates a remote post's counts from its origin.
 pub async fn set_counts(core: &Core, post_id: i64, likes: i32, boosts: i32) -> Result<()> {
     db_run!(core.db, |conn| {
@@ -581,57 +535,6 @@ pub async fn set_counts(core: &Core, post_id: i64, likes: i32, boosts: i32) -> R
                 posts::announce_count.eq(boosts),
             ))
             .execute(conn)?;
-        Ok(())
-    })
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = notifications)]
-pub struct Notification {
-    pub id: i64,
-    pub account_id: i64,
-    pub kind: String,
-    pub actor_id: i64,
-    pub post_id: Option<i64>,
-    pub read: bool,
-    pub created_at: NaiveDateTime,
-}
-
-/// Notifies the local account behind `actor_id` (nothing happens for remote actors).
-pub async fn notify(
-    core: &Core,
-    actor_id: i64,
-    kind: &str,
-    from: i64,
-    post_id: Option<i64>,
-) -> Result<()> {
-    if actor_id == from
-        || crate::blocks::hidden_from(core, actor_id)
-            .await?
-            .contains(&from)
-    {
-        return Ok(());
-    }
-    let kind = kind.to_string();
-    let t = now();
-    db_run!(core.db, |conn| {
-        let account: Option<i64> = accounts::table
-            .filter(accounts::actor_id.eq(actor_id))
-            .filter(accounts::deleted_at.is_null())
-            .select(accounts::id)
-            .first(conn)
-            .optional()?;
-        if let Some(account_id) = account {
-            diesel::insert_into(notifications::table)
-                .values((
-                    notifications::account_id.eq(account_id),
-                    notifications::kind.eq(&kind),
-                    notifications::actor_id.eq(from),
-                    notifications::post_id.eq(post_id),
-                    notifications::created_at.eq(t),
-                ))
-                .execute(conn)?;
-        }
         Ok(())
     })
 }

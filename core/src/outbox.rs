@@ -1,0 +1,153 @@
+//! The transactional outbox. A use case records what happened as a [`DomainEvent`] in the same
+//! transaction as its writes (so a crash either loses both or keeps both); the publisher in
+//! kogi-federation later turns each unpublished event into its activity and delivery rows.
+//! Core never builds ActivityPub JSON: an event names rows, the publisher reads them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Conn, DbPool};
+use crate::error::{Error, Result};
+use crate::schema::outbox_events;
+use crate::{now, with_conn};
+
+/// Something a local actor did that other servers must hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum DomainEvent {
+    /// A local post was published: the publisher sends its `Create`.
+    PostPublished { post_id: i64 },
+}
+
+impl DomainEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DomainEvent::PostPublished { .. } => "post_published",
+        }
+    }
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox_events)]
+pub struct OutboxEvent {
+    pub id: i64,
+    pub kind: String,
+    pub actor_id: i64,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+impl OutboxEvent {
+    pub fn event(&self) -> Result<DomainEvent> {
+        serde_json::from_str(&self.payload)
+            .map_err(|e| Error::Internal(format!("outbox event {}: {e}", self.id)))
+    }
+}
+
+/// Records `event` for `actor_id` (the local actor it is sent as). Call it inside the use
+/// case's transaction.
+pub fn record(conn: &mut Conn, actor_id: i64, event: &DomainEvent) -> Result<i64> {
+    let payload = serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?;
+    let t = now();
+    let kind = event.kind();
+    with_conn!(conn, |c| {
+        Ok(diesel::insert_into(outbox_events::table)
+            .values((
+                outbox_events::kind.eq(kind),
+                outbox_events::actor_id.eq(actor_id),
+                outbox_events::payload.eq(&payload),
+                outbox_events::created_at.eq(t),
+            ))
+            .returning(outbox_events::id)
+            .get_result(c)?)
+    })
+}
+
+/// The oldest unpublished events, in id order (so one actor's events stay in order).
+pub fn unpublished(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEvent>> {
+    with_conn!(conn, |c| {
+        Ok(outbox_events::table
+            .filter(outbox_events::published_at.is_null())
+            .order(outbox_events::id.asc())
+            .limit(limit)
+            .select(OutboxEvent::as_select())
+            .load(c)?)
+    })
+}
+
+/// Marks an event published; false when it already was (another publisher got there first,
+/// and the caller's transaction must then be rolled back).
+pub fn mark_published(conn: &mut Conn, id: i64) -> Result<bool> {
+    let t = now();
+    with_conn!(conn, |c| {
+        let n = diesel::update(
+            outbox_events::table
+                .find(id)
+                .filter(outbox_events::published_at.is_null()),
+        )
+        .set(outbox_events::published_at.eq(Some(t)))
+        .execute(c)?;
+        Ok(n == 1)
+    })
+}
+
+/// How many events wait to be published (for `/metrics`).
+pub async fn unpublished_count(pool: &DbPool) -> Result<i64> {
+    crate::db::run(pool, |conn| {
+        with_conn!(conn, |c| {
+            Ok(outbox_events::table
+                .filter(outbox_events::published_at.is_null())
+                .count()
+                .get_result(c)?)
+        })
+    })
+    .await
+}
+
+/// Test fail points, read from `KOGI_TEST_FAILPOINT` in debug builds only (release builds
+/// never read it, so no configuration can trigger them in production):
+/// - `after_commit`: the process aborts right after a converted use case commits, before the
+///   publisher has run (see [`after_commit`]);
+/// - `apply_fails`: a converted use case fails after its first writes, inside its
+///   transaction (see [`apply_fails`]), so nothing of it may remain.
+#[cfg(debug_assertions)]
+pub fn failpoint(name: &str) -> bool {
+    std::env::var("KOGI_TEST_FAILPOINT").is_ok_and(|v| v.split(',').any(|p| p.trim() == name))
+}
+
+#[cfg(not(debug_assertions))]
+pub fn failpoint(_name: &str) -> bool {
+    false
+}
+
+/// Called by a converted use case right after its transaction committed.
+pub fn after_commit() {
+    if failpoint("after_commit") {
+        tracing::error!("fail point after_commit: aborting");
+        std::process::abort();
+    }
+}
+
+/// Called by a converted use case inside its transaction after its first writes.
+pub fn apply_fails() -> Result<()> {
+    if failpoint("apply_fails") {
+        return Err(Error::Internal("fail point apply_fails".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged() {
+        let e = DomainEvent::PostPublished { post_id: 7 };
+        let s = serde_json::to_string(&e).unwrap_or_default();
+        assert_eq!(s, r#"{"type":"PostPublished","post_id":7}"#);
+        assert_eq!(serde_json::from_str::<DomainEvent>(&s).ok(), Some(e));
+    }
+}

@@ -1,0 +1,118 @@
+//! The publisher loop and the activity each event becomes.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use kogi_core::outbox::{self, DomainEvent, OutboxEvent};
+use kogi_core::{Error, Result};
+use serde_json::Value;
+
+use crate::delivery::Federation;
+
+/// How often the publisher looks for events when nothing woke it (another process's commits,
+/// a wake-up missed).
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// Events taken per round.
+const BATCH: i64 = 50;
+
+impl Federation {
+    /// Publishes events until `shutdown` turns true: woken by use cases after they commit
+    /// (`Live::outbox`), and every [`POLL`] as a fallback. Runs wherever the delivery worker
+    /// runs; several publishers (processes sharing PostgreSQL) never publish an event twice.
+    pub async fn run_publisher(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let wake = self.core.live.outbox().notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            match self.publish_pending().await {
+                Ok(n) if n as i64 >= BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "publishing outbox events failed"),
+            }
+            tokio::select! {
+                _ = &mut wake => {},
+                _ = tokio::time::sleep(POLL) => {},
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                },
+            }
+        }
+    }
+
+    /// One round: publishes the oldest unpublished events, in id order. When one fails, that
+    /// actor's later events wait for the next round (their order is kept); other actors go on.
+    pub async fn publish_pending(&self) -> Result<usize> {
+        let events = kogi_core::db::run(&self.core.db, |c| outbox::unpublished(c, BATCH)).await?;
+        let mut stalled: HashSet<i64> = HashSet::new();
+        let mut published = 0;
+        for ev in events {
+            if stalled.contains(&ev.actor_id) {
+                continue;
+            }
+            match self.publish_event(&ev).await {
+                Ok(()) => published += 1,
+                Err(e) => {
+                    tracing::warn!(event = ev.id, kind = %ev.kind, error = %e, "outbox event not published yet");
+                    stalled.insert(ev.actor_id);
+                }
+            }
+        }
+        if published > 0 {
+            self.wake.notify_waiters();
+        }
+        Ok(published)
+    }
+
+    /// Builds the event's activities (reads only, outside any transaction), then queues them
+    /// and marks the event published in ONE transaction.
+    async fn publish_event(&self, ev: &OutboxEvent) -> Result<()> {
+        let activities = self.activities_of(&ev.event()?).await?;
+        let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
+        for (activity, inboxes) in activities {
+            let id = activity
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let json =
+                serde_json::to_string(&activity).map_err(|e| Error::Internal(e.to_string()))?;
+            rows.push((id, json, inboxes));
+        }
+        let (event_id, actor_id) = (ev.id, ev.actor_id);
+        kogi_core::db::tx(&self.core.db, move |conn| {
+            // Already published by another publisher: nothing to add.
+            if !outbox::mark_published(conn, event_id)? {
+                return Ok(());
+            }
+            for (id, json, inboxes) in &rows {
+                kogi_core::deliveries::enqueue_in(conn, id, json, actor_id, inboxes)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The activities an event becomes, each with its target inboxes (shared inboxes
+    /// de-duplicated as the direct paths do).
+    async fn activities_of(&self, event: &DomainEvent) -> Result<Vec<(Value, Vec<String>)>> {
+        match event {
+            DomainEvent::PostPublished { post_id } => {
+                let Some(post) = kogi_core::posts::find(&self.core, *post_id).await? else {
+                    return Ok(Vec::new());
+                };
+                let Some(author) =
+                    kogi_core::actors::find_by_id(&self.core, post.author_id).await?
+                else {
+                    return Ok(Vec::new());
+                };
+                Ok(vec![self.post_activity("Create", &post, &author).await?])
+            }
+        }
+    }
+}
