@@ -211,10 +211,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/auth/tokens/{id}",
             axum::routing::delete(auth::delete_token),
         )
-        .route("/admin/accounts/pending", get(admin::pending))
-        .route("/admin/accounts/{username}/approve", post(admin::approve))
-        .route("/admin/settings", get(admin::settings))
-        .route("/admin/settings/{key}", put(admin::put_setting))
+        .merge(admin::routes())
         .route("/admin/federation/queue", get(follows::queue))
         .route(
             "/follows",
@@ -419,7 +416,7 @@ impl Modify for BearerAuth {
         accounts::sign_up, accounts::confirm, accounts::request_reset, accounts::confirm_reset,
         accounts::me, accounts::update_me, accounts::put_avatar, accounts::delete_avatar,
         auth::create_token, auth::delete_current_token, auth::list_tokens, auth::delete_token,
-        admin::pending, admin::approve, admin::settings, admin::put_setting,
+        admin::pending, admin::approve, admin::settings, admin::put_setting, admin::queue, admin::retry_host, admin::blocked_instances,
         follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
         follows::answer, follows::queue, follows::block, follows::unblock, follows::mute, follows::unmute,
         posts::create, posts::upload_media, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
