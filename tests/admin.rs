@@ -111,7 +111,7 @@ async fn the_queue_shows_a_dead_follower_host_and_retrying_it_delivers_at_once()
     assert_eq!(out, format!("1 deliveries to {hb} due now\n"));
     eventually("B receives the post", || async {
         b.sql_count(
-            "SELECT COUNT(*) AS n FROM posts WHERE content LIKE '%written while B is down%'",
+            "SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%written while B is down%'",
         ) == 1
     })
     .await;
