@@ -5,6 +5,7 @@
 mod harness;
 
 mod accounts;
+mod admin;
 mod bad_input;
 mod bench;
 mod bench_peer;

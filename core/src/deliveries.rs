@@ -429,6 +429,98 @@ pub async fn release_leases(core: &Core) -> Result<usize> {
     })
 }
 
+/// One host's share of the queue: rows waiting (pending, including retries) and rows given
+/// up as failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostQueue {
+    pub host: String,
+    pub pending: i64,
+    pub failed: i64,
+}
+
+/// Pending and failed rows per host, hosts with the most pending first (then by name).
+pub async fn host_counts(core: &Core) -> Result<Vec<HostQueue>> {
+    let rows: Vec<(String, String, i64)> = db_run!(core.db, |conn| {
+        Ok(deliveries::table
+            .filter(deliveries::state.eq_any([PENDING, FAILED]))
+            .group_by((deliveries::host, deliveries::state))
+            .select((
+                deliveries::host,
+                deliveries::state,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)?)
+    })?;
+    let mut hosts: Vec<HostQueue> = Vec::new();
+    for (host, state, n) in rows {
+        let i = match hosts.iter().position(|h| h.host == host) {
+            Some(i) => i,
+            None => {
+                hosts.push(HostQueue {
+                    host,
+                    pending: 0,
+                    failed: 0,
+                });
+                hosts.len() - 1
+            }
+        };
+        if state == PENDING {
+            hosts[i].pending += n;
+        } else {
+            hosts[i].failed += n;
+        }
+    }
+    hosts.sort_by(|a, b| b.pending.cmp(&a.pending).then_with(|| a.host.cmp(&b.host)));
+    Ok(hosts)
+}
+
+/// Instances marked dead (failing for longer than the worker's `dead_after`), by host.
+pub async fn dead_hosts(core: &Core) -> Result<Vec<InstanceHealth>> {
+    db_run!(core.db, |conn| {
+        Ok(instances::table
+            .filter(instances::dead.eq(true))
+            .order(instances::host.asc())
+            .select(InstanceHealth::as_select())
+            .load(conn)?)
+    })
+}
+
+/// Blocked instances, by host.
+pub async fn blocked_instances(core: &Core) -> Result<Vec<InstanceHealth>> {
+    db_run!(core.db, |conn| {
+        Ok(instances::table
+            .filter(instances::blocked.eq(true))
+            .order(instances::host.asc())
+            .select(InstanceHealth::as_select())
+            .load(conn)?)
+    })
+}
+
+/// Makes a host's waiting rows due now and its probe due (an operator's "try again now" for
+/// a dead host): the worker's next claim sends them, and the first answer revives the host
+/// as usual. Rows claimed at this moment are left alone. Returns how many rows were made due.
+pub async fn retry_host(core: &Core, host: &str) -> Result<usize> {
+    let host = norm_host(host);
+    let t = now();
+    db_tx!(core.db, |conn| {
+        diesel::update(instances::table.filter(instances::host.eq(&host)))
+            .set(instances::last_probe_at.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+        Ok(diesel::update(
+            deliveries::table
+                .filter(deliveries::host.eq(&host))
+                .filter(deliveries::state.eq(PENDING))
+                .filter(
+                    deliveries::locked_until
+                        .is_null()
+                        .or(deliveries::locked_until.lt(t)),
+                ),
+        )
+        .set(deliveries::next_attempt_at.eq(t))
+        .execute(conn)?)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

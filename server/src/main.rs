@@ -115,6 +115,18 @@ enum AdminCommand {
     RemovePortfolioTemplate { name: String },
     /// List portfolio templates.
     PortfolioTemplates,
+    /// Print the instance settings in force: key, source (config or saved) and value.
+    Settings,
+    /// List blocked instances.
+    BlockedInstances,
+    /// Print the delivery queue: rows by state, pending and failed rows per host, dead hosts.
+    Queue,
+    /// Try a host's waiting deliveries now (and probe it now if it is dead).
+    RetryHost { host: String },
+    /// List a community's moderation reports, open ones first.
+    Reports { community: String },
+    /// Mark one of a community's reports resolved.
+    ResolveReport { community: String, id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -265,13 +277,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
                 AdminCommand::RemovePortfolioType { name } => {
-                    if !kogi_core::portfolios::types::remove_type(&core, &name).await? {
+                    if !kogi_admin::remove_portfolio_type(&core, &name).await? {
                         anyhow::bail!("no portfolio type {name}");
                     }
                     println!("removed portfolio type {name}");
                 }
                 AdminCommand::PortfolioTypes => {
-                    for t in kogi_core::portfolios::types::list_types(&core).await? {
+                    for t in kogi_admin::portfolio_types(&core).await? {
                         let fields: Vec<String> = t
                             .fields
                             .iter()
@@ -293,25 +305,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
                 AdminCommand::RemovePortfolioTemplate { name } => {
-                    if !kogi_core::portfolios::types::remove_template(&core, &name).await? {
+                    if !kogi_admin::remove_portfolio_template(&core, &name).await? {
                         anyhow::bail!("no template {name}");
                     }
                     println!("removed template {name}");
                 }
                 AdminCommand::PortfolioTemplates => {
-                    for t in kogi_core::portfolios::types::list_templates(&core).await? {
+                    for t in kogi_admin::portfolio_templates(&core).await? {
                         let sections: Vec<&str> =
                             t.sections.iter().map(|s| s.name.as_str()).collect();
                         println!("{}\t{}\t{}", t.name, t.portfolio_type, sections.join(","));
                     }
                 }
                 AdminCommand::SetSetting { key, value } => {
-                    kogi_core::settings::validate(&key, &value).map_err(|m| anyhow::anyhow!(m))?;
+                    kogi_admin::validate_setting(&key, &value).map_err(|m| anyhow::anyhow!(m))?;
                     kogi_admin::set_setting(&core, &key, &value)
                         .await
                         .map_err(describe)?;
                     println!("saved {key}");
                 }
+                other => admin_more(&core, other).await?,
             }
             Ok(())
         }
@@ -320,6 +333,89 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         | Command::Theme { .. } => Ok(()),
     }
+}
+
+/// The `kogi admin` commands for settings, instances, the queue and reports.
+async fn admin_more(core: &kogi_core::Core, command: AdminCommand) -> anyhow::Result<()> {
+    let no_community = |e: kogi_core::Error| match e {
+        kogi_core::Error::NotFound => anyhow::anyhow!("no such community"),
+        other => describe(other),
+    };
+    match command {
+        AdminCommand::Settings => {
+            for s in kogi_admin::settings(core).await? {
+                let source = match s.source {
+                    kogi_core::settings::Source::Config => "config",
+                    kogi_core::settings::Source::Saved => "saved",
+                };
+                println!("{}\t{source}\t{}", s.key, s.value);
+            }
+        }
+        AdminCommand::BlockedInstances => {
+            for h in kogi_admin::blocked_instances(core).await? {
+                println!("{}", h.host);
+            }
+        }
+        AdminCommand::Queue => {
+            let q = kogi_admin::queue(core).await?;
+            let s = &q.states;
+            println!(
+                "pending {}\tdone {}\tfailed {}\texpired {}",
+                s.pending, s.done, s.failed, s.expired
+            );
+            for h in &q.hosts {
+                println!(
+                    "host {}\tpending {}\tfailed {}",
+                    h.host, h.pending, h.failed
+                );
+            }
+            let at = |t: Option<chrono::NaiveDateTime>| {
+                t.map(|t| {
+                    t.and_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                })
+                .unwrap_or_else(|| "-".into())
+            };
+            for h in &q.dead {
+                println!(
+                    "dead {}\tfailing since {}\tlast probe {}",
+                    h.host,
+                    at(h.failing_since),
+                    at(h.last_probe_at)
+                );
+            }
+        }
+        AdminCommand::RetryHost { host } => {
+            let n = kogi_admin::retry_host(core, &host)
+                .await
+                .map_err(describe)?;
+            println!("{n} deliveries to {host} due now");
+        }
+        AdminCommand::Reports { community } => {
+            for r in kogi_admin::community_reports(core, &community)
+                .await
+                .map_err(no_community)?
+            {
+                let state = if r.resolved { "resolved" } else { "open" };
+                let post = r
+                    .post_id
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!("{}\t{state}\t{}\t{post}\t{}", r.id, r.reporter, r.reason);
+            }
+        }
+        AdminCommand::ResolveReport { community, id } => {
+            if !kogi_admin::resolve_report(core, &community, id)
+                .await
+                .map_err(no_community)?
+            {
+                anyhow::bail!("no report {id} in {community}");
+            }
+            println!("resolved report {id}");
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Operator-facing wording of domain errors.

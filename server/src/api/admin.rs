@@ -1,8 +1,10 @@
-//! Admin-only routes (until the admin console exists): approvals and instance settings.
+//! Admin-only routes (until the admin console exists): approvals, instance settings, the
+//! delivery queue and instance blocks. Every handler calls `kogi_admin`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,10 +40,7 @@ pub async fn pending(
                 username: a.username,
                 email: a.email,
                 email_confirmed: a.email_confirmed_at.is_some(),
-                created_at: a
-                    .created_at
-                    .and_utc()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                created_at: rfc3339(a.created_at),
             })
             .collect(),
     ))
@@ -85,19 +84,16 @@ pub async fn settings(
     State(state): State<AppState>,
     _admin: ApiAdmin,
 ) -> Result<Json<Vec<SettingInfo>>, ApiError> {
-    let (eff, sources) =
-        kogi_core::settings::effective_with_sources(&state.core.db, &state.core.settings_defaults)
-            .await?;
+    let list = kogi_admin::settings(&state.core).await?;
     Ok(Json(
-        sources
-            .into_iter()
-            .map(|(key, src)| SettingInfo {
-                value: eff.get(&key).unwrap_or_default(),
-                source: match src {
+        list.into_iter()
+            .map(|s| SettingInfo {
+                key: s.key,
+                value: s.value,
+                source: match s.source {
                     kogi_core::settings::Source::Config => "config".into(),
                     kogi_core::settings::Source::Saved => "saved".into(),
                 },
-                key,
             })
             .collect(),
     ))
@@ -130,10 +126,10 @@ pub async fn put_setting(
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<SettingValue>,
 ) -> Result<StatusCode, ApiError> {
-    if !kogi_core::settings::KEYS.contains(&key.as_str()) {
+    if !kogi_admin::is_setting(&key) {
         return Err(ApiError::not_found().detail("unknown setting"));
     }
-    if let Err(msg) = kogi_core::settings::validate(&key, &body.value) {
+    if let Err(msg) = kogi_admin::validate_setting(&key, &body.value) {
         return Err(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "setting_invalid")
                 .field("value")
@@ -143,4 +139,149 @@ pub async fn put_setting(
     tracing::info!(admin = %admin.0.person.account.username, %key, "saving instance setting");
     kogi_admin::set_setting(&state.core, &key, &body.value).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueueStates {
+    /// Deliveries waiting to be sent or retried.
+    pub pending: i64,
+    pub done: i64,
+    /// Refused for good (or to a blocked instance).
+    pub failed: i64,
+    /// Given up after failing too long.
+    pub expired: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueueHost {
+    /// `host` or `host:port`.
+    pub host: String,
+    pub pending: i64,
+    pub failed: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeadHost {
+    pub host: String,
+    /// When its deliveries began to fail.
+    pub failing_since: Option<String>,
+    /// When it was last probed.
+    pub last_probe_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueueReport {
+    pub states: QueueStates,
+    /// Hosts with pending or failed deliveries, most pending first.
+    pub hosts: Vec<QueueHost>,
+    /// Hosts marked dead: their deliveries wait and they are probed now and then.
+    pub dead_hosts: Vec<DeadHost>,
+}
+
+/// The delivery queue: rows by state, pending and failed rows per host, and dead hosts.
+#[utoipa::path(get, path = "/api/kogi/v1/admin/queue", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The queue", body = QueueReport),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn queue(
+    State(state): State<AppState>,
+    _admin: ApiAdmin,
+) -> Result<Json<QueueReport>, ApiError> {
+    let q = kogi_admin::queue(&state.core).await?;
+    Ok(Json(QueueReport {
+        states: QueueStates {
+            pending: q.states.pending,
+            done: q.states.done,
+            failed: q.states.failed,
+            expired: q.states.expired,
+        },
+        hosts: q
+            .hosts
+            .into_iter()
+            .map(|h| QueueHost {
+                host: h.host,
+                pending: h.pending,
+                failed: h.failed,
+            })
+            .collect(),
+        dead_hosts: q
+            .dead
+            .into_iter()
+            .map(|h| DeadHost {
+                host: h.host,
+                failing_since: h.failing_since.map(rfc3339),
+                last_probe_at: h.last_probe_at.map(rfc3339),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Retried {
+    /// Deliveries made due now.
+    pub retried: usize,
+}
+
+/// Try a host's waiting deliveries now (and probe it now if it is dead).
+#[utoipa::path(post, path = "/api/kogi/v1/admin/queue/hosts/{host}/retry", tag = "admin", security(("bearer" = [])),
+    params(("host" = String, Path, description = "`host` or `host:port`")),
+    responses(
+        (status = 200, description = "Made due", body = Retried),
+        (status = 400, description = "Malformed path", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a host", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn retry_host(
+    State(state): State<AppState>,
+    admin: ApiAdmin,
+    ApiPath(host): ApiPath<String>,
+) -> Result<Json<Retried>, ApiError> {
+    tracing::info!(admin = %admin.0.person.account.username, %host, "retrying deliveries to host");
+    let retried = kogi_admin::retry_host(&state.core, &host).await?;
+    Ok(Json(Retried { retried }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockedInstance {
+    /// `host` or `host:port`.
+    pub host: String,
+}
+
+/// Blocked instances (`kogi admin block-instance`), by host.
+#[utoipa::path(get, path = "/api/kogi/v1/admin/instances/blocked", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Blocked instances", body = Vec<BlockedInstance>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn blocked_instances(
+    State(state): State<AppState>,
+    _admin: ApiAdmin,
+) -> Result<Json<Vec<BlockedInstance>>, ApiError> {
+    let list = kogi_admin::blocked_instances(&state.core).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|h| BlockedInstance { host: h.host })
+            .collect(),
+    ))
+}
+
+/// The admin routes (under `/api/kogi/v1`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/accounts/pending", get(pending))
+        .route("/admin/accounts/{username}/approve", post(approve))
+        .route("/admin/settings", get(settings))
+        .route("/admin/settings/{key}", put(put_setting))
+        .route("/admin/queue", get(queue))
+        .route("/admin/queue/hosts/{host}/retry", post(retry_host))
+        .route("/admin/instances/blocked", get(blocked_instances))
 }

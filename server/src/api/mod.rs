@@ -161,11 +161,7 @@ async fn api_method_not_allowed() -> ApiError {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
-        // The admin's routes (admin.rs) are listed here.
-        .route("/admin/accounts/pending", get(admin::pending))
-        .route("/admin/accounts/{username}/approve", post(admin::approve))
-        .route("/admin/settings", get(admin::settings))
-        .route("/admin/settings/{key}", put(admin::put_setting))
+        .merge(admin::routes())
         .merge(accounts::routes(&state))
         .merge(auth::routes())
         .merge(follows::routes())
@@ -195,7 +191,7 @@ impl Modify for BearerAuth {
         accounts::sign_up, accounts::confirm, accounts::request_reset, accounts::confirm_reset,
         accounts::me, accounts::update_me, accounts::put_avatar, accounts::delete_avatar,
         auth::create_token, auth::delete_current_token, auth::list_tokens, auth::delete_token,
-        admin::pending, admin::approve, admin::settings, admin::put_setting,
+        admin::pending, admin::approve, admin::settings, admin::put_setting, admin::queue, admin::retry_host, admin::blocked_instances,
         follows::follow, follows::unfollow, follows::list, follows::followers, follows::requests,
         follows::answer, follows::queue, follows::block, follows::unblock, follows::mute, follows::unmute,
         posts::create, posts::upload_media, posts::get, posts::edit, posts::delete, posts::like, posts::unlike, posts::boost,
