@@ -15,6 +15,7 @@ pub mod nodeinfo;
 pub mod notes;
 pub mod portfolios;
 pub mod posting;
+pub mod protocol;
 pub mod refresh;
 mod relays;
 pub mod signatures;
