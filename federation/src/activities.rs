@@ -14,6 +14,7 @@ use crate::actors::{first_url, host_of, parse_remote_actor, ACTOR_TYPES};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
 use crate::notes::POST_TYPES;
+use crate::protocol::IncomingActivity;
 use crate::vocab::AS_CONTEXT;
 
 /// Activity types of the ActivityStreams vocabulary, and extensions peers send (Lemmy's
@@ -328,18 +329,17 @@ impl Federation {
         Ok(true)
     }
 
-    /// Applies a verified activity from `sender`.
+    /// Applies a verified activity from `sender`: the document is read into the typed
+    /// [`IncomingActivity`] and dispatched on its variant; the handlers still take the raw
+    /// document, until their bodies move to the typed values.
     pub async fn dispatch(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
-        let kind = doc.get("type").and_then(Value::as_str).unwrap_or("");
-        match kind {
-            "Follow" => self.on_follow(sender, doc).await,
-            "Accept" | "Reject" => self.on_answer(sender, doc, kind == "Accept").await,
-            "Undo" => {
-                let inner = doc
-                    .get("object")
-                    .and_then(|o| o.get("type"))
-                    .and_then(Value::as_str);
-                let Some(inner) = inner else {
+        let is_sender = |id: Option<&str>| id == Some(sender.ap_id.as_str());
+        match IncomingActivity::parse(doc) {
+            IncomingActivity::Follow(_) => self.on_follow(sender, doc).await,
+            IncomingActivity::Accept(_) => self.on_answer(sender, doc, true).await,
+            IncomingActivity::Reject(_) => self.on_answer(sender, doc, false).await,
+            IncomingActivity::Undo(undo) => {
+                let Some(inner) = undo.object.kind() else {
                     // Compact: the undone activity by id (as Mastodon sends an Undo of a
                     // Like or Announce, and others of a Follow).
                     return self.on_undo_by_id(sender, doc).await;
@@ -358,14 +358,18 @@ impl Federation {
                     other => Ok(Accepted::Ignored(format!("Undo of {other}"))),
                 }
             }
-            "Create" => self.on_create(sender, doc).await,
-            "Block" => self.on_block(sender, doc).await,
-            "Flag" => self.on_flag(sender, doc).await,
-            "Invite" => self.on_invite(sender, doc).await,
-            "Like" => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
-            "Announce" if relays_an_activity(doc) => self.on_group_announce(sender, doc).await,
-            "Announce" => self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await,
-            "Update" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
+            IncomingActivity::Create(_) => self.on_create(sender, doc).await,
+            IncomingActivity::Block(_) => self.on_block(sender, doc).await,
+            IncomingActivity::Flag(_) => self.on_flag(sender, doc).await,
+            IncomingActivity::Invite(_) => self.on_invite(sender, doc).await,
+            IncomingActivity::Like(_) => self.on_react(sender, doc, kogi_core::posts::LIKE).await,
+            IncomingActivity::Announce(_) if relays_an_activity(doc) => {
+                self.on_group_announce(sender, doc).await
+            }
+            IncomingActivity::Announce(_) => {
+                self.on_react(sender, doc, kogi_core::posts::ANNOUNCE).await
+            }
+            IncomingActivity::Update(update) if is_sender(update.object_id()) => {
                 let obj = doc.get("object").cloned().unwrap_or(Value::Null);
                 match parse_remote_actor(&obj, &sender.ap_id) {
                     Ok(remote) => {
@@ -375,15 +379,15 @@ impl Federation {
                     Err(e) => Err(InboxError::Invalid(e.to_string())),
                 }
             }
-            "Delete" if object_id(doc).as_deref() == Some(sender.ap_id.as_str()) => {
+            IncomingActivity::Delete(delete) if is_sender(delete.object_id()) => {
                 kogi_core::actors::mark_remote_deleted(&self.core, sender.id).await?;
                 kogi_core::portfolios::store::mark_remote_portfolio_deleted(&self.core, sender.id)
                     .await?;
                 Ok(Accepted::Applied("Delete(actor)".into()))
             }
-            "Update" => self.on_update_object(sender, doc).await,
-            "Delete" => self.on_delete_object(sender, doc).await,
-            other => Ok(Accepted::Ignored(format!("{other} is not handled"))),
+            IncomingActivity::Update(_) => self.on_update_object(sender, doc).await,
+            IncomingActivity::Delete(_) => self.on_delete_object(sender, doc).await,
+            IncomingActivity::Unsupported { reason, .. } => Ok(Accepted::Ignored(reason)),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod portfolios;
 pub mod posting;
 pub mod posts;
+pub mod protocol;
 pub mod refresh;
 pub mod signatures;
 pub mod vocab;

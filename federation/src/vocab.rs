@@ -1,33 +1,12 @@
 //! Vocabulary shared by every document Kogi serves: the JSON-LD context (Kogi's own terms
 //! declared inline, never fetched), the public collection, media types, text helpers.
 
-use serde_json::{json, Value};
-
-pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
-pub const SECURITY_CONTEXT: &str = "https://w3id.org/security/v1";
+pub use crate::protocol::context::{context, AS_CONTEXT, SECURITY_CONTEXT};
 /// The fixed IRI of Kogi's extension terms.
-pub const KOGI_NS: &str = "https://w3id.org/kogi#";
+pub use crate::protocol::kogi::KOGI_NS;
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub const ACTIVITY_JSON: &str = "application/activity+json";
 pub const LD_JSON: &str = "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
-
-pub fn context() -> Value {
-    json!([
-        AS_CONTEXT,
-        SECURITY_CONTEXT,
-        {
-            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-            "toot": "http://joinmastodon.org/ns#",
-            "discoverable": "toot:discoverable",
-            "indexable": "toot:indexable",
-            "schema": "http://schema.org#",
-            "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value",
-            "webfinger": "https://purl.archive.org/socialweb/webfinger#webfinger",
-            "kogi": KOGI_NS,
-        }
-    ])
-}
 
 /// Does an `Accept` header ask for ActivityPub JSON?
 pub fn wants_activity_json(accept: &str) -> bool {
