@@ -79,7 +79,12 @@ pub async fn remove(
 
 /// Is there a block between the two actors, in either direction?
 pub async fn blocked_either_way(core: &Core, a: i64, b: i64) -> Result<bool> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| blocked_either_way_in(c, a, b)).await
+}
+
+/// [`blocked_either_way`] on the caller's connection.
+pub fn blocked_either_way_in(conn: &mut crate::db::Conn, a: i64, b: i64) -> Result<bool> {
+    crate::with_conn!(conn, |conn| {
         let n: i64 = blocks::table
             .filter(blocks::kind.eq(BLOCK))
             .filter(

@@ -69,8 +69,14 @@ pub async fn claim(core: &Core, activity_id: &str) -> Result<Claim> {
 /// Processing completed: later copies are replays.
 pub async fn mark_done(core: &Core, activity_id: &str) -> Result<()> {
     let id = activity_id.to_string();
-    db_run!(core.db, |conn| {
-        diesel::update(inbox_seen::table.filter(inbox_seen::activity_id.eq(&id)))
+    crate::db::run(&core.db, move |c| mark_done_in(c, &id)).await
+}
+
+/// [`mark_done`] inside the apply transaction of a received activity: the id is recorded as
+/// seen together with the activity's effects, so a failed apply leaves it unseen.
+pub fn mark_done_in(conn: &mut crate::db::Conn, activity_id: &str) -> Result<()> {
+    crate::with_conn!(conn, |conn| {
+        diesel::update(inbox_seen::table.filter(inbox_seen::activity_id.eq(activity_id)))
             .set(inbox_seen::done.eq(true))
             .execute(conn)?;
         Ok(())

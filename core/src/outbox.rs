@@ -107,12 +107,12 @@ pub async fn unpublished_count(pool: &DbPool) -> Result<i64> {
     .await
 }
 
-/// Test fail points, read from `KOGI_TEST_FAILPOINT` in debug builds only (release builds
-/// never read it, so no configuration can trigger them in production):
-/// - `after_commit`: the process aborts right after a converted use case commits, before the
-///   publisher has run (see [`after_commit`]);
-/// - `apply_fails`: a converted use case fails after its first writes, inside its
-///   transaction (see [`apply_fails`]), so nothing of it may remain.
+/// Test fail points, read from `KOGI_TEST_FAILPOINT` (a comma-separated list) in debug builds
+/// only; release builds never read it, so no configuration can trigger them in production.
+/// Each names a use case: `after_commit:<use case>` kills the process (SIGKILL) right after
+/// that use case committed, before the publisher ran; `apply_fails:<use case>` makes it fail
+/// inside its transaction after its first writes, so nothing of it may remain. Use cases:
+/// `publish_post`, `receive_follow`, `follow`.
 #[cfg(debug_assertions)]
 pub fn failpoint(name: &str) -> bool {
     std::env::var("KOGI_TEST_FAILPOINT").is_ok_and(|v| v.split(',').any(|p| p.trim() == name))
@@ -123,18 +123,25 @@ pub fn failpoint(_name: &str) -> bool {
     false
 }
 
-/// Called by a converted use case right after its transaction committed.
-pub fn after_commit() {
-    if failpoint("after_commit") {
-        tracing::error!("fail point after_commit: aborting");
+/// Called by a use case right after its transaction committed.
+pub fn after_commit(use_case: &str) {
+    if failpoint(&format!("after_commit:{use_case}")) {
+        tracing::error!(use_case, "fail point after_commit: killing the process");
+        // SIGKILL, as a crash or the OOM killer would: no destructor, no flush. (`kill` the
+        // command, since the workspace forbids `unsafe`; abort if it is missing.)
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status();
         std::process::abort();
     }
 }
 
-/// Called by a converted use case inside its transaction after its first writes.
-pub fn apply_fails() -> Result<()> {
-    if failpoint("apply_fails") {
-        return Err(Error::Internal("fail point apply_fails".into()));
+/// Called by a use case inside its transaction after its first writes.
+pub fn apply_fails(use_case: &str) -> Result<()> {
+    if failpoint(&format!("apply_fails:{use_case}")) {
+        return Err(Error::Internal(format!(
+            "fail point apply_fails:{use_case}"
+        )));
     }
     Ok(())
 }

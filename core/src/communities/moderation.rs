@@ -161,10 +161,19 @@ pub async fn invite_actor(core: &Core, c: &Community, by: &Actor, invitee_id: i6
 /// Consumes a pending invitation of this person, if there is one.
 pub async fn consume_invitation(core: &Core, c: &Community, invitee_id: i64) -> Result<bool> {
     let cid = c.id();
+    crate::db::tx(&core.db, move |c| consume_invitation_in(c, cid, invitee_id)).await
+}
+
+/// [`consume_invitation`] inside the caller's transaction.
+pub fn consume_invitation_in(
+    conn: &mut crate::db::Conn,
+    community_id: i64,
+    invitee_id: i64,
+) -> Result<bool> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         let id: Option<i64> = community_invites::table
-            .filter(community_invites::community_id.eq(cid))
+            .filter(community_invites::community_id.eq(community_id))
             .filter(community_invites::invitee_id.eq(invitee_id))
             .filter(community_invites::used_at.is_null())
             .filter(community_invites::expires_at.gt(t))

@@ -4,12 +4,13 @@ use diesel::prelude::*;
 
 use super::model::*;
 use crate::accounts::Actor;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::posts::Post;
 use crate::schema::{
     actors, communities, community_bans, community_posts, community_roles, follows, posts,
 };
-use crate::{db_run, Core};
+use crate::{db_run, with_conn, Core};
 
 fn wrap(rows: Vec<(CommunityRow, Actor)>) -> Option<Community> {
     rows.into_iter()
@@ -29,12 +30,19 @@ pub async fn find(core: &Core, id: i64) -> Result<Option<Community>> {
 }
 
 pub async fn find_by_actor(core: &Core, actor_id: i64) -> Result<Option<Community>> {
-    let rows = db_run!(core.db, |conn| {
-        Ok(communities::table
-            .inner_join(actors::table)
-            .filter(communities::actor_id.eq(actor_id))
-            .select((CommunityRow::as_select(), Actor::as_select()))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| find_by_actor_in(c, actor_id)).await
+}
+
+/// [`find_by_actor`] on the caller's connection (inside a use case's transaction).
+pub fn find_by_actor_in(conn: &mut Conn, actor_id: i64) -> Result<Option<Community>> {
+    let rows = with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            communities::table
+                .inner_join(actors::table)
+                .filter(communities::actor_id.eq(actor_id))
+                .select((CommunityRow::as_select(), Actor::as_select()))
+                .load(conn)?,
+        )
     })?;
     Ok(wrap(rows))
 }
@@ -136,12 +144,17 @@ pub async fn moderators(core: &Core, c: &Community) -> Result<Vec<Actor>> {
 
 pub async fn is_banned(core: &Core, c: &Community, actor_id: i64) -> Result<bool> {
     let cid = c.id();
-    let n: i64 = db_run!(core.db, |conn| {
-        Ok(community_bans::table
-            .filter(community_bans::community_id.eq(cid))
+    crate::db::run(&core.db, move |c| is_banned_in(c, cid, actor_id)).await
+}
+
+/// Is `actor_id` banned from the community `community_id`, on the caller's connection.
+pub fn is_banned_in(conn: &mut Conn, community_id: i64, actor_id: i64) -> Result<bool> {
+    let n: i64 = with_conn!(conn, |conn| {
+        community_bans::table
+            .filter(community_bans::community_id.eq(community_id))
             .filter(community_bans::actor_id.eq(actor_id))
             .count()
-            .get_result(conn)?)
+            .get_result(conn)
     })?;
     Ok(n > 0)
 }

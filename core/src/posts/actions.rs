@@ -139,7 +139,7 @@ pub async fn publish(core: &Core, new: NewPost, notify: Vec<(i64, &'static str)>
         for (actor_id, kind) in &notify {
             notify_in(conn, *actor_id, kind, author_id, Some(post.id))?;
         }
-        outbox::apply_fails()?;
+        outbox::apply_fails("publish_post")?;
         outbox::record(
             conn,
             author_id,
@@ -148,7 +148,7 @@ pub async fn publish(core: &Core, new: NewPost, notify: Vec<(i64, &'static str)>
         find_in(conn, post.id)?.ok_or(Error::NotFound)
     })
     .await?;
-    outbox::after_commit();
+    outbox::after_commit("publish_post");
     core.live.outbox().notify_one();
     Ok(post)
 }
