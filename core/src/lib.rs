@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod documents;
 pub mod error;
 pub mod follows;
+pub mod ids;
 pub mod inbox;
 pub mod keys;
 pub mod live;

@@ -18,12 +18,30 @@ use crate::{now, with_conn};
 pub enum DomainEvent {
     /// A local post was published: the publisher sends its `Create`.
     PostPublished { post_id: i64 },
+    /// A local actor asked to follow a remote one: the publisher sends the stored `Follow`.
+    FollowRequested { follow_id: i64 },
+    /// A local actor stopped following (or withdrew its request to) a remote one: `Undo`.
+    FollowUndone {
+        follower_id: i64,
+        target_id: i64,
+        follow_ap_id: String,
+    },
+    /// A local actor answered a remote actor's Follow: `Accept` or `Reject`.
+    FollowAnswered {
+        target_id: i64,
+        follower_id: i64,
+        follow_ap_id: String,
+        accepted: bool,
+    },
 }
 
 impl DomainEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             DomainEvent::PostPublished { .. } => "post_published",
+            DomainEvent::FollowRequested { .. } => "follow_requested",
+            DomainEvent::FollowUndone { .. } => "follow_undone",
+            DomainEvent::FollowAnswered { .. } => "follow_answered",
         }
     }
 }

@@ -7,15 +7,17 @@ use std::fmt;
 
 use kogi_core::accounts::Actor;
 use kogi_core::actors::RemoteActor;
-use kogi_core::follows::{self, ACCEPTED, PENDING};
+use kogi_core::follows::{self, ACCEPTED};
 use serde_json::{json, Value};
 
 use crate::actors::{first_url, host_of, parse_remote_actor, ACTOR_TYPES};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
 use crate::notes::POST_TYPES;
+use crate::protocol::activities::Activity;
 use crate::protocol::IncomingActivity;
 use crate::vocab::AS_CONTEXT;
+use activitypub_federation::kinds::activity::FollowType;
 
 /// Activity types of the ActivityStreams vocabulary, and extensions peers send (Lemmy's
 /// `Lock`, Pleroma's `EmojiReact`). Any other type with both an `actor` and an `object` is
@@ -192,18 +194,12 @@ pub fn object_id(doc: &Value) -> Option<String> {
 }
 
 pub fn new_id(base: &str, kind: &str) -> String {
-    format!("{base}/activities/{kind}/{}", uuid_v4())
+    kogi_core::ids::activity(base, kind)
 }
 
 /// A new unguessable token for a local object's URL (`/posts/{token}`, `/chat/{token}`).
 pub fn new_token() -> String {
-    uuid_v4()
-}
-
-fn uuid_v4() -> String {
-    use rand::Rng;
-    let b: [u8; 16] = rand::thread_rng().gen();
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    kogi_core::ids::token()
 }
 
 pub fn follow(id: &str, actor: &str, object: &str) -> Value {
@@ -231,102 +227,11 @@ pub fn undo_follow(base: &str, follower: &str, follow_id: &str, target: &str) ->
     })
 }
 
-/// The result of asking to follow someone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FollowState {
-    Following,
-    Requested,
-}
+pub use kogi_core::follows::actions::FollowState;
 
 impl Federation {
     fn base(&self) -> String {
         self.core.config.public_url.clone()
-    }
-
-    /// `follower` (local) follows `target` (local or remote).
-    pub async fn follow(&self, follower: &Actor, target: &Actor) -> kogi_core::Result<FollowState> {
-        if follower.id == target.id {
-            return Err(kogi_core::Error::invalid("target", "bad_request"));
-        }
-        if kogi_core::blocks::blocked_either_way(&self.core, follower.id, target.id).await? {
-            return Err(kogi_core::Error::Forbidden("blocked"));
-        }
-        let existing = follows::find(&self.core, follower.id, target.id).await?;
-        if existing.as_ref().is_some_and(|f| f.state == ACCEPTED) {
-            return Ok(FollowState::Following);
-        }
-        let id = new_id(&self.base(), "follow");
-        if target.local {
-            let state = if target.manually_approves_followers {
-                PENDING
-            } else {
-                ACCEPTED
-            };
-            follows::upsert(&self.core, follower.id, target.id, &id, state).await?;
-            if existing.is_none() {
-                notify_follow(&self.core, target, follower, state).await?;
-            }
-            return Ok(if state == ACCEPTED {
-                FollowState::Following
-            } else {
-                FollowState::Requested
-            });
-        }
-        let f = follows::upsert(&self.core, follower.id, target.id, &id, PENDING).await?;
-        let activity = follow(&f.ap_id, &follower.ap_id, &target.ap_id);
-        self.enqueue(
-            &activity,
-            follower.id,
-            std::slice::from_ref(&target.inbox_url),
-        )
-        .await?;
-        Ok(FollowState::Requested)
-    }
-
-    /// Stops following (or withdraws a request).
-    pub async fn unfollow(&self, follower: &Actor, target: &Actor) -> kogi_core::Result<bool> {
-        let Some(f) = follows::find(&self.core, follower.id, target.id).await? else {
-            return Ok(false);
-        };
-        follows::remove(&self.core, follower.id, target.id).await?;
-        if !target.local {
-            let activity = undo_follow(&self.base(), &follower.ap_id, &f.ap_id, &target.ap_id);
-            self.enqueue(
-                &activity,
-                follower.id,
-                std::slice::from_ref(&target.inbox_url),
-            )
-            .await?;
-        }
-        Ok(true)
-    }
-
-    /// Approves or rejects a pending follow request to a local actor.
-    pub async fn answer_request(
-        &self,
-        target: &Actor,
-        follower: &Actor,
-        approve: bool,
-    ) -> kogi_core::Result<bool> {
-        let Some(f) = follows::find(&self.core, follower.id, target.id).await? else {
-            return Ok(false);
-        };
-        if approve {
-            follows::set_state(&self.core, f.id, ACCEPTED).await?;
-        } else {
-            follows::remove(&self.core, follower.id, target.id).await?;
-        }
-        if !follower.local {
-            let kind = if approve { "Accept" } else { "Reject" };
-            let activity = answer(kind, &self.base(), &target.ap_id, &f.ap_id, &follower.ap_id);
-            self.enqueue(
-                &activity,
-                target.id,
-                std::slice::from_ref(&follower.inbox_url),
-            )
-            .await?;
-        }
-        Ok(true)
     }
 
     /// Applies a verified activity from `sender`: the document is read into the typed
@@ -335,7 +240,7 @@ impl Federation {
     pub async fn dispatch(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
         let is_sender = |id: Option<&str>| id == Some(sender.ap_id.as_str());
         match IncomingActivity::parse(doc) {
-            IncomingActivity::Follow(_) => self.on_follow(sender, doc).await,
+            IncomingActivity::Follow(follow) => self.on_follow(sender, &follow).await,
             IncomingActivity::Accept(_) => self.on_answer(sender, doc, true).await,
             IncomingActivity::Reject(_) => self.on_answer(sender, doc, false).await,
             IncomingActivity::Undo(undo) => {
@@ -392,102 +297,42 @@ impl Federation {
     }
 
     async fn local_target(&self, doc: &Value) -> Result<Option<Actor>, InboxError> {
-        let Some(target) = object_id(doc) else {
-            return Ok(None);
-        };
-        Ok(kogi_core::actors::find_by_ap_id(&self.core, &target)
+        match object_id(doc) {
+            Some(target) => self.local_actor(&target).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A local actor that can be followed, by its id.
+    async fn local_actor(&self, ap_id: &str) -> Result<Option<Actor>, InboxError> {
+        Ok(kogi_core::actors::find_by_ap_id(&self.core, ap_id)
             .await?
             .filter(|a| a.local && a.deleted_at.is_none() && a.kind != "application"))
     }
 
-    async fn on_follow(&self, sender: &Actor, doc: &Value) -> Result<Accepted, InboxError> {
-        let Some(target) = self.local_target(doc).await? else {
+    /// Verify has run (signature, origin); apply is core's one transaction, which also
+    /// records the activity as seen and queues the answer.
+    async fn on_follow(
+        &self,
+        sender: &Actor,
+        follow: &Activity<FollowType>,
+    ) -> Result<Accepted, InboxError> {
+        use kogi_core::follows::actions::{receive_follow, Received};
+        let target = match follow.object_id() {
+            Some(id) => self.local_actor(id).await?,
+            None => None,
+        };
+        let Some(target) = target else {
             return Ok(Accepted::Ignored("Follow of an unknown actor".into()));
         };
-        let follow_id = doc
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let banned = match target.kind.as_str() {
-            "community" => {
-                match kogi_core::communities::store::find_by_actor(&self.core, target.id).await? {
-                    Some(c) => {
-                        kogi_core::communities::store::is_banned(&self.core, &c, sender.id).await?
-                    }
-                    None => false,
-                }
-            }
-            _ => false,
-        };
-        let reject = answer(
-            "Reject",
-            &self.base(),
-            &target.ap_id,
-            &follow_id,
-            &sender.ap_id,
-        );
-        if banned || kogi_core::blocks::blocked_either_way(&self.core, sender.id, target.id).await?
-        {
-            self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
-                .await?;
-            return Ok(Accepted::Applied("Follow rejected (blocked)".into()));
-        }
-        let existing = follows::find(&self.core, sender.id, target.id).await?;
-        // An invited person joins a private or invite-only community at once; without an
-        // invitation, an invite-only one refuses (as it refuses its own server's people).
-        let (invited, invite_only) = match target.kind.as_str() {
-            "community" if existing.as_ref().is_none_or(|f| f.state != ACCEPTED) => {
-                match kogi_core::communities::store::find_by_actor(&self.core, target.id).await? {
-                    Some(c) => (
-                        kogi_core::communities::moderation::consume_invitation(
-                            &self.core, &c, sender.id,
-                        )
-                        .await?,
-                        c.row.local && c.visibility() == kogi_core::communities::Visibility::Invite,
-                    ),
-                    None => (false, false),
-                }
-            }
-            _ => (false, false),
-        };
-        if invite_only && !invited {
-            self.enqueue(&reject, target.id, std::slice::from_ref(&sender.inbox_url))
-                .await?;
-            follows::remove(&self.core, sender.id, target.id).await?;
-            return Ok(Accepted::Applied(
-                "Follow rejected (invite-only community, no invitation)".into(),
-            ));
-        }
-        let state = match &existing {
-            Some(f) if f.state == ACCEPTED => ACCEPTED,
-            _ if invited => ACCEPTED,
-            _ if target.manually_approves_followers => PENDING,
-            _ => ACCEPTED,
-        };
-        let f = follows::upsert(&self.core, sender.id, target.id, &follow_id, state).await?;
-        // Re-sent Follows are not news.
-        if existing.is_none() {
-            notify_follow(&self.core, &target, sender, state).await?;
-        }
-        if state == ACCEPTED {
-            if f.state != ACCEPTED {
-                follows::set_state(&self.core, f.id, ACCEPTED).await?;
-            }
-            // Re-sent Follows get a fresh Accept: the first may have been lost.
-            let accept = answer(
-                "Accept",
-                &self.base(),
-                &target.ap_id,
-                &follow_id,
-                &sender.ap_id,
-            );
-            self.enqueue(&accept, target.id, std::slice::from_ref(&sender.inbox_url))
-                .await?;
-            Ok(Accepted::Applied("Follow accepted".into()))
-        } else {
-            Ok(Accepted::Applied("Follow pending approval".into()))
-        }
+        let follow_id = follow.id.clone().unwrap_or_default();
+        Ok(
+            match receive_follow(&self.core, sender, &target, &follow_id).await? {
+                Received::Accepted => Accepted::Applied("Follow accepted".into()),
+                Received::Pending => Accepted::Applied("Follow pending approval".into()),
+                Received::Rejected(why) => Accepted::Applied(format!("Follow rejected ({why})")),
+            },
+        )
     }
 
     async fn on_answer(
@@ -593,21 +438,6 @@ impl Federation {
         follows::remove(&self.core, sender.id, target.id).await?;
         Ok(Accepted::Applied("Undo(Follow)".into()))
     }
-}
-
-/// Tells a local person about a new follower (`follow`) or a request (`follow_request`).
-async fn notify_follow(
-    core: &kogi_core::Core,
-    target: &Actor,
-    follower: &Actor,
-    state: &str,
-) -> kogi_core::Result<()> {
-    let kind = if state == ACCEPTED {
-        "follow"
-    } else {
-        "follow_request"
-    };
-    kogi_core::posts::notify(core, target.id, kind, follower.id, None).await
 }
 
 /// Is `url` hosted on the same instance as `actor`?

@@ -343,7 +343,7 @@ impl Federation {
                 return Err(Error::Forbidden("invite_only"));
             }
         }
-        self.follow(person, &c.actor).await
+        kogi_core::follows::actions::follow(&self.core, person, &c.actor).await
     }
 
     /// A local member reports a post to the community's moderators (here, or as a `Flag` to

@@ -113,6 +113,63 @@ impl Federation {
                 };
                 Ok(vec![self.post_activity("Create", &post, &author).await?])
             }
+            DomainEvent::FollowRequested { follow_id } => {
+                let Some(f) = kogi_core::follows::find_by_id(&self.core, *follow_id).await? else {
+                    // Withdrawn before it was sent: its Undo follows, harmlessly.
+                    return Ok(Vec::new());
+                };
+                let (Some(follower), Some(target)) = (
+                    kogi_core::actors::find_by_id(&self.core, f.follower_id).await?,
+                    kogi_core::actors::find_by_id(&self.core, f.target_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                let activity = crate::activities::follow(&f.ap_id, &follower.ap_id, &target.ap_id);
+                Ok(vec![(activity, vec![target.inbox_url])])
+            }
+            DomainEvent::FollowUndone {
+                follower_id,
+                target_id,
+                follow_ap_id,
+            } => {
+                let (Some(follower), Some(target)) = (
+                    kogi_core::actors::find_by_id(&self.core, *follower_id).await?,
+                    kogi_core::actors::find_by_id(&self.core, *target_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                let base = &self.core.config.public_url;
+                let activity = crate::activities::undo_follow(
+                    base,
+                    &follower.ap_id,
+                    follow_ap_id,
+                    &target.ap_id,
+                );
+                Ok(vec![(activity, vec![target.inbox_url])])
+            }
+            DomainEvent::FollowAnswered {
+                target_id,
+                follower_id,
+                follow_ap_id,
+                accepted,
+            } => {
+                let (Some(target), Some(follower)) = (
+                    kogi_core::actors::find_by_id(&self.core, *target_id).await?,
+                    kogi_core::actors::find_by_id(&self.core, *follower_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                let kind = if *accepted { "Accept" } else { "Reject" };
+                let base = &self.core.config.public_url;
+                let activity = crate::activities::answer(
+                    kind,
+                    base,
+                    &target.ap_id,
+                    follow_ap_id,
+                    &follower.ap_id,
+                );
+                Ok(vec![(activity, vec![follower.inbox_url])])
+            }
         }
     }
 }

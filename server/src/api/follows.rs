@@ -84,7 +84,7 @@ pub async fn follow(
                 .detail("you cannot follow yourself"),
         );
     }
-    let s = state.fed.follow(&user.person.actor, &target).await?;
+    let s = kogi_core::follows::actions::follow(&state.core, &user.person.actor, &target).await?;
     let state_name = match s {
         FollowState::Following => "following",
         FollowState::Requested => "requested",
@@ -118,7 +118,7 @@ pub async fn unfollow(
 ) -> Result<StatusCode, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let target = state.fed.resolve(&q.target).await.map_err(fetch_error)?;
-    if state.fed.unfollow(&user.person.actor, &target).await? {
+    if kogi_core::follows::actions::unfollow(&state.core, &user.person.actor, &target).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found().detail("not following that account"))
@@ -233,10 +233,13 @@ pub async fn answer(
     {
         return Err(ApiError::not_found().detail("no such follow request"));
     }
-    state
-        .fed
-        .answer_request(&user.person.actor, &follower, body.approve)
-        .await?;
+    kogi_core::follows::actions::answer_request(
+        &state.core,
+        &user.person.actor,
+        &follower,
+        body.approve,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

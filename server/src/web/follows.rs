@@ -80,10 +80,11 @@ pub async fn follow(ctx: WebCtx, WebForm(form): WebForm<FollowForm>) -> Result<R
     if target.deleted_at.is_some() {
         return Ok(ctx.redirect_with_flash(&to, "error", "account_not_found"));
     }
-    let (kind, key) = match ctx.state.fed.follow(&me, &target).await? {
-        FollowState::Following => ("success", "followed"),
-        FollowState::Requested => ("info", "follow_requested"),
-    };
+    let (kind, key) =
+        match kogi_core::follows::actions::follow(&ctx.state.core, &me, &target).await? {
+            FollowState::Following => ("success", "followed"),
+            FollowState::Requested => ("info", "follow_requested"),
+        };
     Ok(ctx.redirect_with_flash(&to, kind, key))
 }
 
@@ -112,7 +113,7 @@ pub async fn unfollow(
         },
     };
     let to = after(&form, Some(&target));
-    if ctx.state.fed.unfollow(&me, &target).await? {
+    if kogi_core::follows::actions::unfollow(&ctx.state.core, &me, &target).await? {
         Ok(ctx.redirect_with_flash(&to, "success", "unfollowed"))
     } else {
         Ok(ctx.redirect_with_flash(&to, "info", "not_following"))
@@ -260,10 +261,7 @@ pub async fn answer(ctx: WebCtx, WebForm(form): WebForm<AnswerForm>) -> Result<R
     let Some(follower) = follower.filter(|_| pending) else {
         return Ok(ctx.redirect_with_flash("/follow-requests", "error", "request_gone"));
     };
-    ctx.state
-        .fed
-        .answer_request(&me, &follower, approve)
-        .await?;
+    kogi_core::follows::actions::answer_request(&ctx.state.core, &me, &follower, approve).await?;
     let key = if approve {
         "request_approved"
     } else {

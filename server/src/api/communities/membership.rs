@@ -91,7 +91,7 @@ pub async fn leave(
     ApiPath(reference): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let c = resolve(&state, &reference).await?;
-    state.fed.unfollow(&user.person.actor, &c.actor).await?;
+    kogi_core::follows::actions::unfollow(&state.core, &user.person.actor, &c.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -164,9 +164,7 @@ pub async fn answer(
 ) -> Result<StatusCode, ApiError> {
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let who = person_or_remote(&state, &body.person).await?;
-    if !state
-        .fed
-        .answer_request(&c.actor, &who, body.approve)
+    if !kogi_core::follows::actions::answer_request(&state.core, &c.actor, &who, body.approve)
         .await?
     {
         return Err(ApiError::not_found().detail("no such request"));

@@ -26,7 +26,7 @@ pub async fn join(
         {
             return Ok(ctx.redirect_with_flash(&to, "error", "owner_stays"));
         }
-        ctx.state.fed.unfollow(&me, &c.actor).await?;
+        kogi_core::follows::actions::unfollow(&ctx.state.core, &me, &c.actor).await?;
         store::set_role(&ctx.state.core, &c, me.id, None).await?;
         return Ok(ctx.redirect_with_flash(&to, "success", "community_left"));
     }

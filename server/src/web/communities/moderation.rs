@@ -162,11 +162,13 @@ pub async fn moderation_action(
                 .stored_actor(&p)
                 .await?
                 .ok_or(WebError::NotFound)?;
-            if !ctx
-                .state
-                .fed
-                .answer_request(&c.actor, &who, form.action == "approve")
-                .await?
+            if !kogi_core::follows::actions::answer_request(
+                &ctx.state.core,
+                &c.actor,
+                &who,
+                form.action == "approve",
+            )
+            .await?
             {
                 return Err(WebError::NotFound);
             }

@@ -1,4 +1,9 @@
-//! Follows between actors, local or remote: requests, acceptance, collections.
+//! Follows between actors, local or remote: requests, acceptance, collections. The use cases
+//! (follow, unfollow, answer, and the incoming Follow, Accept, Reject and Undo) are in
+//! [`actions`], each one transaction; the state rule they share is in [`rules`].
+
+pub mod actions;
+pub mod rules;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -6,9 +11,10 @@ use diesel::upsert::excluded;
 use serde::Serialize;
 
 use crate::accounts::Actor;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::schema::{actors, follows};
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, now, with_conn, Core};
 
 pub const PENDING: &str = "pending";
 pub const ACCEPTED: &str = "accepted";
@@ -36,11 +42,25 @@ pub async fn upsert(
     state: &str,
 ) -> Result<Follow> {
     let (ap_id, state) = (ap_id.to_string(), state.to_string());
+    crate::db::tx(&core.db, move |c| {
+        upsert_in(c, follower_id, target_id, &ap_id, &state)
+    })
+    .await
+}
+
+/// [`upsert`] inside the caller's transaction.
+pub fn upsert_in(
+    conn: &mut Conn,
+    follower_id: i64,
+    target_id: i64,
+    ap_id: &str,
+    state: &str,
+) -> Result<Follow> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         // A Follow id reused for another pair is replaced rather than refused.
         diesel::delete(
-            follows::table.filter(follows::ap_id.eq(&ap_id)).filter(
+            follows::table.filter(follows::ap_id.eq(ap_id)).filter(
                 follows::follower_id
                     .ne(follower_id)
                     .or(follows::target_id.ne(target_id)),
@@ -51,8 +71,8 @@ pub async fn upsert(
             .values((
                 follows::follower_id.eq(follower_id),
                 follows::target_id.eq(target_id),
-                follows::ap_id.eq(&ap_id),
-                follows::state.eq(&state),
+                follows::ap_id.eq(ap_id),
+                follows::state.eq(state),
                 follows::created_at.eq(t),
                 follows::updated_at.eq(t),
             ))
@@ -68,7 +88,11 @@ pub async fn upsert(
 }
 
 pub async fn find(core: &Core, follower_id: i64, target_id: i64) -> Result<Option<Follow>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| find_in(c, follower_id, target_id)).await
+}
+
+pub fn find_in(conn: &mut Conn, follower_id: i64, target_id: i64) -> Result<Option<Follow>> {
+    with_conn!(conn, |conn| {
         Ok(follows::table
             .filter(follows::follower_id.eq(follower_id))
             .filter(follows::target_id.eq(target_id))
@@ -78,11 +102,26 @@ pub async fn find(core: &Core, follower_id: i64, target_id: i64) -> Result<Optio
     })
 }
 
+pub async fn find_by_id(core: &Core, id: i64) -> Result<Option<Follow>> {
+    crate::db::run(&core.db, move |c| {
+        with_conn!(c, |conn| Ok(follows::table
+            .find(id)
+            .select(Follow::as_select())
+            .first(conn)
+            .optional()?))
+    })
+    .await
+}
+
 pub async fn find_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<Follow>> {
     let ap_id = ap_id.to_string();
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| find_by_ap_id_in(c, &ap_id)).await
+}
+
+pub fn find_by_ap_id_in(conn: &mut Conn, ap_id: &str) -> Result<Option<Follow>> {
+    with_conn!(conn, |conn| {
         Ok(follows::table
-            .filter(follows::ap_id.eq(&ap_id))
+            .filter(follows::ap_id.eq(ap_id))
             .select(Follow::as_select())
             .first(conn)
             .optional()?)
@@ -91,10 +130,14 @@ pub async fn find_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<Follow>> {
 
 pub async fn set_state(core: &Core, id: i64, state: &str) -> Result<()> {
     let state = state.to_string();
+    crate::db::run(&core.db, move |c| set_state_in(c, id, &state)).await
+}
+
+pub fn set_state_in(conn: &mut Conn, id: i64, state: &str) -> Result<()> {
     let t = now();
-    db_run!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         diesel::update(follows::table.find(id))
-            .set((follows::state.eq(&state), follows::updated_at.eq(t)))
+            .set((follows::state.eq(state), follows::updated_at.eq(t)))
             .execute(conn)?;
         Ok(())
     })
@@ -102,13 +145,17 @@ pub async fn set_state(core: &Core, id: i64, state: &str) -> Result<()> {
 
 /// Removes a follow; returns whether there was one.
 pub async fn remove(core: &Core, follower_id: i64, target_id: i64) -> Result<bool> {
-    let n = db_run!(core.db, |conn| {
-        Ok(diesel::delete(
+    crate::db::run(&core.db, move |c| remove_in(c, follower_id, target_id)).await
+}
+
+pub fn remove_in(conn: &mut Conn, follower_id: i64, target_id: i64) -> Result<bool> {
+    let n = with_conn!(conn, |conn| {
+        diesel::delete(
             follows::table
                 .filter(follows::follower_id.eq(follower_id))
                 .filter(follows::target_id.eq(target_id)),
         )
-        .execute(conn)?)
+        .execute(conn)
     })?;
     Ok(n > 0)
 }
