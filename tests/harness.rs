@@ -456,6 +456,34 @@ impl Instance {
         }
     }
 
+    /// Sets (or, with `None`, removes) an environment variable for the next start.
+    pub fn set_env(&mut self, k: &str, v: Option<&str>) {
+        self.env.retain(|(ek, _)| ek != k);
+        if let Some(v) = v {
+            self.env.push((k.to_string(), v.to_string()));
+        }
+    }
+
+    /// Waits (up to 20 s) for the process to exit on its own, as a fail point makes it.
+    pub async fn wait_exited(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kogi did not exit:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Starts the process again on the same port, data directory and database.
     pub async fn restart(&mut self) {
         self.kill();

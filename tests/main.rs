@@ -15,6 +15,7 @@ mod federation;
 mod hostile;
 mod interop;
 mod ops;
+mod outbox;
 mod pages;
 mod portfolios;
 mod security_delivery;
