@@ -1,0 +1,253 @@
+//! One transaction per use case, on both backends: a use case whose last step fails leaves
+//! no row of its first steps, and a `db::tx` composed of several query functions rolls back
+//! as a whole. SQLite always; PostgreSQL on the cluster `KOGI_TEST_PG_URL` names (scripts/test
+//! sets it; without it the PostgreSQL half is skipped, unless `KOGI_TEST_REQUIRE_ALL` is set).
+//!
+//! One test function: the fail points are read from the process environment, which the tests
+//! of this binary would otherwise share.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use kogi_core::accounts::{sign_up, Actor, Role, SignupMode, SignupRequest};
+use kogi_core::actors::RemoteActor;
+use kogi_core::db::{self, Conn, DbPool};
+use kogi_core::follows::actions::{follow, receive_follow, FollowState, Received};
+use kogi_core::outbox::{self, DomainEvent};
+use kogi_core::{with_conn, Core, CoreConfig, Error};
+
+const FAILPOINT: &str = "KOGI_TEST_FAILPOINT";
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+async fn count(core: &Core, sql: &'static str) -> i64 {
+    db::run(&core.db, move |c: &mut Conn| {
+        with_conn!(c, |c| Ok(diesel::sql_query(sql).get_result::<N>(c)?.n))
+    })
+    .await
+    .expect(sql)
+}
+
+async fn core_for(url: &str, dir: &std::path::Path) -> Core {
+    let db = DbPool::connect(url, 4).expect("connect");
+    db::migrate(&db, url).await.expect("migrate");
+    Core {
+        db,
+        config: Arc::new(CoreConfig {
+            public_url: "https://kogi.test".into(),
+            data_dir: dir.to_path_buf(),
+            session_days: 30,
+            confirm_token_hours: 24,
+            reset_token_minutes: 30,
+            avatar_max_bytes: 1 << 20,
+            portfolio_import_max_bytes: 1 << 20,
+            portfolio_media_max_bytes: 1 << 20,
+        }),
+        mailer: kogi_core::mail::Mailer::spool(dir.join("mail"), "kogi@kogi.test").expect("mailer"),
+        settings_defaults: Default::default(),
+        live: Default::default(),
+    }
+}
+
+async fn local_person(core: &Core, name: &str) -> Actor {
+    let req = SignupRequest {
+        username: name.into(),
+        email: format!("{name}@kogi.test"),
+        password: "a long enough password".into(),
+        language: None,
+    };
+    sign_up(core, req, SignupMode::ByAdmin(Role::User))
+        .await
+        .expect("sign up");
+    kogi_core::accounts::find_local_actor(core, name)
+        .await
+        .expect("read")
+        .expect("the person's actor")
+}
+
+async fn remote_person(core: &Core) -> Actor {
+    let base = "https://remote.test/users/rita";
+    kogi_core::actors::upsert_remote(
+        core,
+        RemoteActor {
+            ap_id: base.into(),
+            ap_type: "Person".into(),
+            handle: "rita".into(),
+            host: "remote.test".into(),
+            display_name: "Rita".into(),
+            summary: String::new(),
+            avatar_url: None,
+            profile_url: None,
+            inbox_url: format!("{base}/inbox"),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: None,
+            following_url: None,
+            key_id: format!("{base}#main-key"),
+            public_key_pem: String::new(),
+            manually_approves_followers: false,
+            links_json: "[]".into(),
+            portfolio: None,
+            community: None,
+        },
+    )
+    .await
+    .expect("remote actor")
+}
+
+/// Everything of one backend, in order.
+async fn check(core: &Core) {
+    let ann = local_person(core, "ann").await;
+    let rita = remote_person(core).await;
+
+    // A composed transaction of several query functions whose last step fails: nothing of
+    // the first steps remains.
+    let (aid, rid) = (ann.id, rita.id);
+    let failed = db::tx(&core.db, move |c| {
+        let f =
+            kogi_core::follows::upsert_in(c, aid, rid, "https://kogi.test/follow/x", "pending")?;
+        kogi_core::posts::actions::notify_in(c, rid, "follow", aid, None)?;
+        outbox::record(c, aid, &DomainEvent::FollowRequested { follow_id: f.id })?;
+        Err::<(), _>(Error::Internal("the last step fails".into()))
+    })
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(count(core, "SELECT COUNT(*) AS n FROM follows").await, 0);
+    assert_eq!(
+        count(core, "SELECT COUNT(*) AS n FROM notifications").await,
+        0
+    );
+    assert_eq!(
+        count(core, "SELECT COUNT(*) AS n FROM outbox_events").await,
+        0
+    );
+
+    // The follow use case failing at its last step (the outbox event): no follow row either.
+    std::env::set_var(FAILPOINT, "apply_fails:follow");
+    assert!(follow(core, &ann, &rita).await.is_err());
+    assert_eq!(count(core, "SELECT COUNT(*) AS n FROM follows").await, 0);
+    assert_eq!(
+        count(core, "SELECT COUNT(*) AS n FROM outbox_events").await,
+        0
+    );
+    // Without the fail point the same use case writes both.
+    std::env::remove_var(FAILPOINT);
+    assert_eq!(
+        follow(core, &ann, &rita).await.expect("follow"),
+        FollowState::Requested
+    );
+    assert_eq!(count(core, "SELECT COUNT(*) AS n FROM follows").await, 1);
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'follow_requested'"
+        )
+        .await,
+        1
+    );
+
+    // An incoming Follow whose apply fails after its first writes (seen mark, follow row):
+    // the id stays unseen, no follow, no notification, no Accept queued.
+    let activity = "https://remote.test/activities/follow-1";
+    assert_eq!(
+        kogi_core::inbox::claim(core, activity)
+            .await
+            .expect("claim"),
+        kogi_core::inbox::Claim::Claimed
+    );
+    std::env::set_var(FAILPOINT, "apply_fails:receive_follow");
+    assert!(receive_follow(core, &rita, &ann, activity).await.is_err());
+    std::env::remove_var(FAILPOINT);
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) AS n FROM inbox_seen WHERE done = TRUE"
+        )
+        .await,
+        0
+    );
+    assert_eq!(count(core, "SELECT COUNT(*) AS n FROM follows").await, 1);
+    assert_eq!(
+        count(core, "SELECT COUNT(*) AS n FROM notifications").await,
+        0
+    );
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'follow_answered'"
+        )
+        .await,
+        0
+    );
+    // Applied again (the redelivery): once, whole.
+    assert_eq!(
+        receive_follow(core, &rita, &ann, activity)
+            .await
+            .expect("apply"),
+        Received::Accepted
+    );
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) AS n FROM inbox_seen WHERE done = TRUE"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(core, "SELECT COUNT(*) AS n FROM follows").await, 2);
+    assert_eq!(
+        count(core, "SELECT COUNT(*) AS n FROM notifications").await,
+        1
+    );
+    assert_eq!(
+        count(
+            core,
+            "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'follow_answered'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_use_case_whose_last_step_fails_leaves_nothing_on_both_backends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = core_for(
+        &format!("sqlite://{}", dir.path().join("kogi.db").display()),
+        dir.path(),
+    )
+    .await;
+    check(&sqlite).await;
+
+    let Some(admin_url) = std::env::var("KOGI_TEST_PG_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        assert!(
+            std::env::var("KOGI_TEST_REQUIRE_ALL").is_err(),
+            "KOGI_TEST_PG_URL is not set; run the tests through scripts/test"
+        );
+        eprintln!("skipping PostgreSQL: KOGI_TEST_PG_URL is not set");
+        return;
+    };
+    let name = format!("kogi_core_tx_{}", std::process::id());
+    let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to the cluster");
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .expect("drop");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let pg = core_for(&format!("{base}/{name}"), dir.path()).await;
+    check(&pg).await;
+    drop(pg);
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin);
+}
