@@ -6,6 +6,8 @@
 //! One test function: the fail points are read from the process environment, which the tests
 //! of this binary would otherwise share.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use diesel::prelude::*;
