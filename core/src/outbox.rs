@@ -33,6 +33,18 @@ pub enum DomainEvent {
         follow_ap_id: String,
         accepted: bool,
     },
+    /// A local actor blocked a remote one: `Block`, to the blocked actor's server.
+    BlockAdded {
+        actor_id: i64,
+        target_id: i64,
+        block_ap_id: String,
+    },
+    /// A local actor lifted its block of a remote one: `Undo` of the `Block`.
+    BlockUndone {
+        actor_id: i64,
+        target_id: i64,
+        block_ap_id: String,
+    },
 }
 
 impl DomainEvent {
@@ -42,6 +54,8 @@ impl DomainEvent {
             DomainEvent::FollowRequested { .. } => "follow_requested",
             DomainEvent::FollowUndone { .. } => "follow_undone",
             DomainEvent::FollowAnswered { .. } => "follow_answered",
+            DomainEvent::BlockAdded { .. } => "block_added",
+            DomainEvent::BlockUndone { .. } => "block_undone",
         }
     }
 }
@@ -152,6 +166,13 @@ pub fn after_commit(use_case: &str) {
             .status();
         std::process::abort();
     }
+}
+
+/// Called by every use case right after its transaction committed: the test fail point, then
+/// the publisher is woken.
+pub fn committed(core: &crate::Core, use_case: &str) {
+    after_commit(use_case);
+    core.live.outbox().notify_one();
 }
 
 /// Called by a use case inside its transaction after its first writes.

@@ -2,13 +2,14 @@
 //! gets from the day it is created; actors, the inbox pipeline, the delivery queue, WebFinger
 //! and NodeInfo build on it.
 
-pub mod activities;
+pub mod accounts;
 pub mod actors;
 pub mod client;
 pub mod collections;
 pub mod communities;
 pub mod delivery;
 pub mod fetch;
+pub mod follows;
 pub mod inbox;
 pub mod key_fetch;
 pub mod nodeinfo;

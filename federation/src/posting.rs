@@ -6,10 +6,10 @@ use kogi_core::posts::{self, NewPost, Post, Visibility};
 use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
-use crate::activities::new_id;
 use crate::delivery::Federation;
 use crate::notes::{compose_html, note_json, scan, wrap};
 use crate::vocab::{AS_CONTEXT, PUBLIC};
+use kogi_core::ids::activity as new_id;
 
 /// A post as a person writes it.
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ impl Federation {
         let (_, tags) = scan(&text);
         let base = self.core.config.public_url.clone();
         let html = compose_html(&text, &mentions, &base);
-        let token = crate::activities::new_token();
+        let token = kogi_core::ids::token();
         let ap_id = format!("{base}/posts/{token}");
         let mut recipients: Vec<(i64, bool)> = mentions.iter().map(|(_, a)| (a.id, true)).collect();
         // A reply also reaches the parent's author.

@@ -18,11 +18,11 @@ use std::time::Duration;
 use kogi_core::accounts::Actor;
 use kogi_core::actors::RemoteActor;
 use kogi_core::{db, mail::Mailer, posts, settings::InstanceSettings, Core, CoreConfig};
-use kogi_federation::activities::{classify, Incoming};
 use kogi_federation::actors::host_of;
 use kogi_federation::client::{ClientSettings, HttpClient};
 use kogi_federation::delivery::{DeliverySettings, Federation};
 use kogi_federation::inbox::{Accepted, InboxError};
+use kogi_federation::protocol::classify::{classify, Incoming};
 use serde_json::Value;
 
 fn fixtures_root() -> PathBuf {

@@ -27,12 +27,6 @@ pub enum Received {
     Rejected(&'static str),
 }
 
-/// Wakes the publisher after a use case committed (and hits the test fail point).
-fn committed(core: &Core, use_case: &str) {
-    outbox::after_commit(use_case);
-    core.live.outbox().notify_one();
-}
-
 /// `follower` (local) follows `target` (local or remote). A remote target gets a `Follow`
 /// (through the outbox); a local one is followed at once, or asked when it approves
 /// followers by hand.
@@ -68,7 +62,7 @@ pub async fn follow(core: &Core, follower: &Actor, target: &Actor) -> Result<Fol
         Ok(FollowState::Requested)
     })
     .await?;
-    committed(core, "follow");
+    outbox::committed(core, "follow");
     Ok(state)
 }
 
@@ -91,7 +85,7 @@ pub async fn unfollow(core: &Core, follower: &Actor, target: &Actor) -> Result<b
         Ok(true)
     })
     .await?;
-    committed(core, "unfollow");
+    outbox::committed(core, "unfollow");
     Ok(done)
 }
 
@@ -119,7 +113,7 @@ pub async fn answer_request(
         Ok(true)
     })
     .await?;
-    committed(core, "answer_request");
+    outbox::committed(core, "answer_request");
     Ok(done)
 }
 
@@ -194,6 +188,95 @@ pub async fn receive_follow(
         Ok(Received::Accepted)
     })
     .await?;
-    committed(core, "receive_follow");
+    outbox::committed(core, "receive_follow");
     Ok(out)
+}
+
+/// Which follow an incoming answer or `Undo` is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowRef {
+    /// By the `Follow`'s activity id.
+    ById(String),
+    /// By the two actors (follower, target), as an embedded Follow names them.
+    Between(i64, i64),
+}
+
+fn find_ref_in(c: &mut Conn, r: &FollowRef) -> Result<Option<super::Follow>> {
+    match r {
+        FollowRef::ById(id) => super::find_by_ap_id_in(c, id),
+        FollowRef::Between(f, t) => find_in(c, *f, *t),
+    }
+}
+
+/// What an incoming `Accept`, `Reject` or `Undo(Follow)` came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// No such follow here: nothing changed.
+    Unknown,
+    Applied,
+}
+
+/// A verified `Accept` or `Reject` (id `activity_id`) from `sender` of a follow — the first
+/// of `refs` that names one. Only the followed actor may answer (403, nothing changes). One
+/// transaction with the activity recorded as seen.
+pub async fn receive_answer(
+    core: &Core,
+    sender: &Actor,
+    refs: Vec<FollowRef>,
+    accepted: bool,
+    activity_id: &str,
+) -> Result<Answered> {
+    let (sid, id) = (sender.id, activity_id.to_string());
+    let out = db::tx(&core.db, move |c| {
+        let mut found = None;
+        for r in &refs {
+            if let Some(f) = find_ref_in(c, r)? {
+                found = Some(f);
+                break;
+            }
+        }
+        let Some(f) = found else {
+            return Ok(Answered::Unknown);
+        };
+        if f.target_id != sid {
+            return Err(Error::Forbidden(
+                "only the followed actor can answer a Follow",
+            ));
+        }
+        inbox::mark_done_in(c, &id)?;
+        if accepted {
+            set_state_in(c, f.id, ACCEPTED)?;
+        } else {
+            remove_in(c, f.follower_id, f.target_id)?;
+        }
+        Ok(Answered::Applied)
+    })
+    .await?;
+    outbox::committed(core, "receive_answer");
+    Ok(out)
+}
+
+/// A verified `Undo` (id `activity_id`) of `sender`'s follow named by `follow`: only the
+/// follower may undo it (403, nothing changes).
+pub async fn receive_undo_follow(
+    core: &Core,
+    sender: &Actor,
+    follow: FollowRef,
+    activity_id: &str,
+) -> Result<Answered> {
+    let (sid, id) = (sender.id, activity_id.to_string());
+    db::tx(&core.db, move |c| {
+        let Some(f) = find_ref_in(c, &follow)? else {
+            return Ok(Answered::Unknown);
+        };
+        if f.follower_id != sid {
+            return Err(Error::Forbidden(
+                "an Undo must come from the Follow's actor",
+            ));
+        }
+        inbox::mark_done_in(c, &id)?;
+        remove_in(c, f.follower_id, f.target_id)?;
+        Ok(Answered::Applied)
+    })
+    .await
 }

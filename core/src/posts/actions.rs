@@ -148,7 +148,6 @@ pub async fn publish(core: &Core, new: NewPost, notify: Vec<(i64, &'static str)>
         find_in(conn, post.id)?.ok_or(Error::NotFound)
     })
     .await?;
-    outbox::after_commit("publish_post");
-    core.live.outbox().notify_one();
+    outbox::committed(core, "publish_post");
     Ok(post)
 }

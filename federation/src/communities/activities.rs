@@ -8,9 +8,9 @@ use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
 use super::objects::{group_json, title_from_content};
-use crate::activities::new_id;
 use crate::delivery::Federation;
 use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
+use kogi_core::ids::activity as new_id;
 
 impl Federation {
     /// Links a stored post to a community as a thread (a `Page`, `Article` or `Question`
@@ -244,7 +244,7 @@ impl Federation {
             }
         }
         if let (Some(f), false) = (&follow, who.local) {
-            let reject = crate::activities::answer(
+            let reject = crate::follows::activities::answer(
                 "Reject",
                 &self.core.config.public_url,
                 &c.actor.ap_id,
@@ -310,7 +310,7 @@ impl Federation {
         person: &Actor,
         c: &Community,
         invite: Option<&str>,
-    ) -> Result<crate::activities::FollowState> {
+    ) -> Result<crate::follows::FollowState> {
         if store::is_banned(&self.core, c, person.id).await? {
             return Err(Error::Forbidden("banned"));
         }
@@ -337,7 +337,7 @@ impl Federation {
                     kogi_core::follows::ACCEPTED,
                 )
                 .await?;
-                return Ok(crate::activities::FollowState::Following);
+                return Ok(crate::follows::FollowState::Following);
             }
             if c.visibility() == Visibility::Invite {
                 return Err(Error::Forbidden("invite_only"));

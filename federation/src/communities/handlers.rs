@@ -8,11 +8,12 @@ use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
 use super::objects::{addresses, same_collection};
-use crate::activities::{new_id, object_id};
 use crate::actors::{first_url, host_of};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
+use crate::protocol::classify::object_id;
 use crate::vocab::AS_CONTEXT;
+use kogi_core::ids::activity as new_id;
 
 impl Federation {
     /// A `Create` addressed to a local community: checked against its rules, stored, linked

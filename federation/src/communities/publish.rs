@@ -6,10 +6,10 @@ use kogi_core::posts::{self, NewPost, Post, Visibility as PostVisibility};
 use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
-use crate::activities::new_id;
 use crate::delivery::Federation;
 use crate::notes::{compose_html, scan};
 use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
+use kogi_core::ids::activity as new_id;
 
 impl Federation {
     /// A local person posts a thread (`in_reply_to` None) or a comment in a community, here
@@ -53,7 +53,7 @@ impl Federation {
             }
         }
         let base = self.core.config.public_url.clone();
-        let token = crate::activities::new_token();
+        let token = kogi_core::ids::token();
         let ap_id = format!("{base}/posts/{token}");
         let (_, tags) = scan(text);
         let html = compose_html(text, &[], &base);
@@ -284,7 +284,7 @@ impl Federation {
             return Err(Error::Forbidden("members_only"));
         }
         let base = self.core.config.public_url.clone();
-        let token = crate::activities::new_token();
+        let token = kogi_core::ids::token();
         let ap_id = format!("{base}/chat/{token}");
         let html = compose_html(text, &[], &base);
         let msg = kogi_core::communities::chat::post(&self.core, c, author.id, &ap_id, &html)

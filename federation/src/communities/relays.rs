@@ -16,10 +16,10 @@ use kogi_core::communities::{store, Community};
 use kogi_core::posts::{self, Post};
 use serde_json::Value;
 
-use crate::activities::object_id;
 use crate::actors::{first_url, host_of};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
+use crate::protocol::classify::object_id;
 
 /// A relayed object once checked: its document and author, or why it is left alone.
 pub(crate) enum Relayed {

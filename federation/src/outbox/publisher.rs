@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use kogi_core::accounts::Actor;
 use kogi_core::outbox::{self, DomainEvent, OutboxEvent};
 use kogi_core::{Error, Result};
 use serde_json::Value;
@@ -124,7 +125,8 @@ impl Federation {
                 ) else {
                     return Ok(Vec::new());
                 };
-                let activity = crate::activities::follow(&f.ap_id, &follower.ap_id, &target.ap_id);
+                let activity =
+                    crate::follows::activities::follow(&f.ap_id, &follower.ap_id, &target.ap_id);
                 Ok(vec![(activity, vec![target.inbox_url])])
             }
             DomainEvent::FollowUndone {
@@ -139,7 +141,7 @@ impl Federation {
                     return Ok(Vec::new());
                 };
                 let base = &self.core.config.public_url;
-                let activity = crate::activities::undo_follow(
+                let activity = crate::follows::activities::undo_follow(
                     base,
                     &follower.ap_id,
                     follow_ap_id,
@@ -161,7 +163,7 @@ impl Federation {
                 };
                 let kind = if *accepted { "Accept" } else { "Reject" };
                 let base = &self.core.config.public_url;
-                let activity = crate::activities::answer(
+                let activity = crate::follows::activities::answer(
                     kind,
                     base,
                     &target.ap_id,
@@ -170,6 +172,48 @@ impl Federation {
                 );
                 Ok(vec![(activity, vec![follower.inbox_url])])
             }
+            DomainEvent::BlockAdded {
+                actor_id,
+                target_id,
+                block_ap_id,
+            } => {
+                let Some((actor, target)) = self.pair(*actor_id, *target_id).await? else {
+                    return Ok(Vec::new());
+                };
+                let activity =
+                    crate::follows::activities::block(block_ap_id, &actor.ap_id, &target.ap_id);
+                Ok(vec![(activity, vec![target.inbox_url])])
+            }
+            DomainEvent::BlockUndone {
+                actor_id,
+                target_id,
+                block_ap_id,
+            } => {
+                let Some((actor, target)) = self.pair(*actor_id, *target_id).await? else {
+                    return Ok(Vec::new());
+                };
+                let base = &self.core.config.public_url;
+                let activity = crate::follows::activities::undo_block(
+                    base,
+                    &actor.ap_id,
+                    block_ap_id,
+                    &target.ap_id,
+                );
+                Ok(vec![(activity, vec![target.inbox_url])])
+            }
         }
+    }
+
+    /// Two actors by id, when both still exist.
+    async fn pair(&self, a: i64, b: i64) -> Result<Option<(Actor, Actor)>> {
+        Ok(
+            match (
+                kogi_core::actors::find_by_id(&self.core, a).await?,
+                kogi_core::actors::find_by_id(&self.core, b).await?,
+            ) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => None,
+            },
+        )
     }
 }

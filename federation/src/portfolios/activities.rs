@@ -9,11 +9,11 @@ use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
 use super::objects::{item_html, item_json, media_url, object_context, portfolio_json};
-use crate::activities::new_id;
 use crate::actors::host_of;
 use crate::delivery::Federation;
 use crate::notes::{compose_html, note_json, wrap};
 use crate::vocab::{escape_html, AS_CONTEXT, PUBLIC};
+use kogi_core::ids::activity as new_id;
 
 impl Federation {
     fn base_url(&self) -> String {
@@ -274,7 +274,7 @@ impl Federation {
             }
         };
         let (_, tags) = crate::notes::scan(text);
-        let token = crate::activities::new_token();
+        let token = kogi_core::ids::token();
         let ap_id = format!("{base}/posts/{token}");
         let html = format!(
             "<p><a href=\"{}\">{}</a></p>{}",

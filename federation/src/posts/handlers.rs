@@ -345,7 +345,7 @@ impl Federation {
         sender: &Actor,
         doc: &Value,
     ) -> Result<Accepted, InboxError> {
-        let Some(id) = crate::activities::object_id(doc) else {
+        let Some(id) = crate::protocol::classify::object_id(doc) else {
             return Err(InboxError::Malformed("no object".into()));
         };
         let Some(post) = posts::find_by_ap_id(&self.core, &id).await? else {
@@ -385,7 +385,7 @@ impl Federation {
         doc: &Value,
         kind: &str,
     ) -> Result<Accepted, InboxError> {
-        let Some(object) = crate::activities::object_id(doc) else {
+        let Some(object) = crate::protocol::classify::object_id(doc) else {
             return Err(InboxError::Malformed("no object".into()));
         };
         let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -429,7 +429,7 @@ impl Federation {
         kind: &str,
     ) -> Result<Accepted, InboxError> {
         let inner = doc.get("object").cloned().unwrap_or(Value::Null);
-        if crate::activities::actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
+        if crate::protocol::classify::actor_id(&inner).is_some_and(|a| a != sender.ap_id) {
             return Err(InboxError::Refused(
                 "an Undo must come from the reaction's actor".into(),
             ));
@@ -449,7 +449,7 @@ impl Federation {
         };
         let post_id = match post_id {
             Some(p) => Some(p),
-            None => match crate::activities::object_id(&inner) {
+            None => match crate::protocol::classify::object_id(&inner) {
                 Some(obj) => posts::find_by_ap_id(&self.core, &obj).await?.map(|p| p.id),
                 None => None,
             },

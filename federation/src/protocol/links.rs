@@ -44,6 +44,22 @@ pub struct Embedded {
     pub rest: Map<String, Value>,
 }
 
+impl Embedded {
+    /// An embedded activity's `actor` id (a string or an embedded actor).
+    pub fn actor_id(&self) -> Option<String> {
+        self.rest.get("actor").and_then(crate::actors::first_url)
+    }
+
+    /// An embedded activity's `object` id (a string or an embedded object's `id`).
+    pub fn object_id(&self) -> Option<String> {
+        match self.rest.get("object")? {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
 /// An object given by id or embedded (Mastodon embeds the Follow in an Accept, others send
 /// its id).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@
 
 pub mod activities;
 pub mod actor_ref;
+pub mod classify;
 pub mod context;
 pub mod kogi;
 pub mod links;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::activities::{Activity, IncomingActivity, HANDLED};
 use super::kogi::{PortfolioObjectKind, PortfolioObjectTerms, PortfolioTerms};
 use super::objects::{KnownObject, PostKind};
-use crate::activities::{answer, follow, undo_follow};
+use crate::follows::activities::{answer, follow, undo_follow};
 
 fn fixtures() -> Vec<(String, Value)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -4,8 +4,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kogi_core::accounts::Actor;
-use kogi_federation::activities::FollowState;
+use kogi_core::blocks::actions as blocks;
 use kogi_federation::client::FetchError;
+use kogi_federation::follows::FollowState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -296,18 +297,10 @@ async fn block_or_mute(
     }
     let me = &user.person.actor;
     let changed = match (kind, on) {
-        (kogi_core::blocks::BLOCK, true) => state.fed.block(me, &target).await?,
-        (kogi_core::blocks::BLOCK, false) => state.fed.unblock(me, &target).await?,
-        (_, true) => {
-            let id = format!("{}/mutes/{}", me.ap_id, target.id);
-            kogi_core::blocks::add(&state.core, me.id, target.id, kogi_core::blocks::MUTE, &id)
-                .await?
-        }
-        (_, false) => {
-            kogi_core::blocks::remove(&state.core, me.id, target.id, kogi_core::blocks::MUTE)
-                .await?
-                .is_some()
-        }
+        (kogi_core::blocks::BLOCK, true) => blocks::block(&state.core, me, &target).await?,
+        (kogi_core::blocks::BLOCK, false) => blocks::unblock(&state.core, me, &target).await?,
+        (_, true) => blocks::mute(&state.core, me, &target).await?,
+        (_, false) => blocks::unmute(&state.core, me, &target).await?,
     };
     if !on && !changed {
         return Err(ApiError::not_found().detail("nothing to undo"));

@@ -15,9 +15,8 @@ mod show;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{Key, Kind, KEYS};
+pub use keys::{Kind, KEYS};
 pub use show::{docs, show};
-
 
 /// A configuration error, always naming the key.
 #[derive(Debug, thiserror::Error)]

@@ -4,9 +4,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
 use axum::response::Response;
 use kogi_core::accounts::Actor;
+use kogi_core::blocks::actions as blocks;
 use kogi_core::follows::{self, ACCEPTED, PENDING};
-use kogi_federation::activities::FollowState;
 use kogi_federation::client::FetchError;
+use kogi_federation::follows::FollowState;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
@@ -305,20 +306,19 @@ pub async fn relation(
     let core = &ctx.state.core;
     let key = match form.action.as_str() {
         "block" => {
-            ctx.state.fed.block(&me, &target).await?;
+            blocks::block(core, &me, &target).await?;
             "blocked"
         }
         "unblock" => {
-            ctx.state.fed.unblock(&me, &target).await?;
+            blocks::unblock(core, &me, &target).await?;
             "unblocked"
         }
         "mute" => {
-            let id = format!("{}/mutes/{}", me.ap_id, target.id);
-            kogi_core::blocks::add(core, me.id, target.id, kogi_core::blocks::MUTE, &id).await?;
+            blocks::mute(core, &me, &target).await?;
             "muted"
         }
         "unmute" => {
-            kogi_core::blocks::remove(core, me.id, target.id, kogi_core::blocks::MUTE).await?;
+            blocks::unmute(core, &me, &target).await?;
             "unmuted"
         }
         _ => return Err(WebError::BadRequest),

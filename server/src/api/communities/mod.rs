@@ -23,7 +23,7 @@ use kogi_core::accounts::{self, Actor};
 use kogi_core::communities::store::{self, CommunityInput};
 use kogi_core::communities::{Community, Role};
 use kogi_core::posts::{self, Post};
-use kogi_federation::activities::FollowState;
+use kogi_federation::follows::FollowState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -32,7 +32,7 @@ pub async fn join(
     }
     let invite = form.invite.filter(|s| !s.trim().is_empty());
     match ctx.state.fed.join(&me, &c, invite.as_deref()).await {
-        Ok(kogi_federation::activities::FollowState::Following) => {
+        Ok(kogi_federation::follows::FollowState::Following) => {
             Ok(ctx.redirect_with_flash(&to, "success", "community_joined"))
         }
         Ok(_) => Ok(ctx.redirect_with_flash(&to, "success", "community_requested")),

@@ -4,31 +4,33 @@
 use diesel::prelude::*;
 
 use crate::accounts::Actor;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::schema::{actors, blocks, follows};
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, now, with_conn, Core};
+
+pub mod actions;
 
 pub const BLOCK: &str = "block";
 pub const MUTE: &str = "mute";
 
-/// Records a block or mute; a block also ends follows in both directions. Returns whether
-/// it is new.
-pub async fn add(
-    core: &Core,
+/// Records a block or mute on the caller's connection; a block also ends follows in both
+/// directions. Returns whether it is new.
+pub fn add_in(
+    conn: &mut Conn,
     actor_id: i64,
     target_id: i64,
     kind: &str,
     ap_id: &str,
 ) -> Result<bool> {
-    let (kind, ap_id) = (kind.to_string(), ap_id.to_string());
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         let n = diesel::insert_into(blocks::table)
             .values((
                 blocks::actor_id.eq(actor_id),
                 blocks::target_id.eq(target_id),
-                blocks::kind.eq(&kind),
-                blocks::ap_id.eq(&ap_id),
+                blocks::kind.eq(kind),
+                blocks::ap_id.eq(ap_id),
                 blocks::created_at.eq(t),
             ))
             .on_conflict_do_nothing()
@@ -50,19 +52,19 @@ pub async fn add(
     })
 }
 
-/// Removes a block or mute; returns the block's activity id if there was one.
-pub async fn remove(
-    core: &Core,
+/// Removes a block or mute on the caller's connection; returns the block's activity id if
+/// there was one.
+pub fn remove_in(
+    conn: &mut Conn,
     actor_id: i64,
     target_id: i64,
     kind: &str,
 ) -> Result<Option<String>> {
-    let kind = kind.to_string();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         let id: Option<String> = blocks::table
             .filter(blocks::actor_id.eq(actor_id))
             .filter(blocks::target_id.eq(target_id))
-            .filter(blocks::kind.eq(&kind))
+            .filter(blocks::kind.eq(kind))
             .select(blocks::ap_id)
             .first(conn)
             .optional()?;
@@ -70,7 +72,7 @@ pub async fn remove(
             blocks::table
                 .filter(blocks::actor_id.eq(actor_id))
                 .filter(blocks::target_id.eq(target_id))
-                .filter(blocks::kind.eq(&kind)),
+                .filter(blocks::kind.eq(kind)),
         )
         .execute(conn)?;
         Ok(id)
@@ -83,7 +85,7 @@ pub async fn blocked_either_way(core: &Core, a: i64, b: i64) -> Result<bool> {
 }
 
 /// [`blocked_either_way`] on the caller's connection.
-pub fn blocked_either_way_in(conn: &mut crate::db::Conn, a: i64, b: i64) -> Result<bool> {
+pub fn blocked_either_way_in(conn: &mut Conn, a: i64, b: i64) -> Result<bool> {
     crate::with_conn!(conn, |conn| {
         let n: i64 = blocks::table
             .filter(blocks::kind.eq(BLOCK))

@@ -370,7 +370,7 @@ impl Federation {
             .and_then(Value::as_str)
             .ok_or_else(|| InboxError::Malformed("no id".into()))?
             .to_string();
-        let claimed_actor = crate::activities::actor_id(&doc)
+        let claimed_actor = crate::protocol::classify::actor_id(&doc)
             .ok_or_else(|| InboxError::Malformed("no actor".into()))?;
         // The key's owner must be the activity's actor, and the activity must be hosted on the
         // actor's instance (host and port); anything else is not applied as sent.
