@@ -43,12 +43,27 @@ pub fn tool(var: &str) -> Option<String> {
     }
 }
 
+/// A port no other listener of this run holds. Ports come from a counter below the kernel's
+/// ephemeral range (32768 and up), so a port handed to one instance is never handed to a
+/// second instance of this process, nor to a helper that binds port 0; the start differs per
+/// process so two test binaries running at once do not walk the same ports.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        (std::process::id().wrapping_mul(7_919)) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The `kogi` binary under test: the freshly built one, or `KOGI_BIN` (benchmarks point it
@@ -324,7 +339,12 @@ impl Instance {
             ("KOGI_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
             (
                 "KOGI_LOG_LEVEL".into(),
-                std::env::var("KOGI_TEST_LOG").unwrap_or_else(|_| "info,tower_http=warn".into()),
+                // `kogi::app=info` always: the harness waits for its "kogi is ready" line.
+                format!(
+                    "{},kogi::app=info",
+                    std::env::var("KOGI_TEST_LOG")
+                        .unwrap_or_else(|_| "info,tower_http=warn".into())
+                ),
             ),
             // Tests raise the limits, except the tests of the limits themselves.
             ("KOGI_RATE_LIMITS_LOGIN_PER_MINUTE".into(), "1000".into()),
@@ -403,6 +423,7 @@ impl Instance {
             .append(true)
             .open(self.log_path())
             .unwrap();
+        let log_before = self.log().len();
         let mut cmd = self.command();
         cmd.arg("serve");
         if let Some(r) = &self.role {
@@ -414,16 +435,24 @@ impl Instance {
             .spawn()
             .expect("start kogi");
         self.child = Some(child);
-        self.wait_ready().await;
+        self.wait_ready(log_before).await;
     }
 
-    async fn wait_ready(&mut self) {
+    /// Waits until this instance's own process says it listens and `/readyz` answers: a
+    /// `/readyz` alone could come from another process that holds the port.
+    async fn wait_ready(&mut self, log_before: usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = reqwest::Client::new();
         loop {
-            if let Ok(r) = client.get(format!("{}/readyz", self.url)).send().await {
-                if r.status().is_success() {
-                    return;
+            let listening = self
+                .log()
+                .get(log_before..)
+                .is_some_and(|l| l.contains("kogi is ready"));
+            if listening {
+                if let Ok(r) = client.get(format!("{}/readyz", self.url)).send().await {
+                    if r.status().is_success() {
+                        return;
+                    }
                 }
             }
             if let Some(child) = self.child.as_mut() {
