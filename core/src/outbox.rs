@@ -45,6 +45,26 @@ pub enum DomainEvent {
         target_id: i64,
         block_ap_id: String,
     },
+    /// A local actor liked or boosted a post (`kind` is `posts::LIKE` or `posts::ANNOUNCE`):
+    /// `Like` or `Announce` with the reaction's own id.
+    ReactionAdded {
+        post_id: i64,
+        kind: String,
+        reaction_ap_id: String,
+    },
+    /// A local actor took back a like or boost: `Undo` of it.
+    ReactionUndone {
+        post_id: i64,
+        kind: String,
+        reaction_ap_id: String,
+    },
+    /// A local post's text changed: `Update` with the new object.
+    PostEdited { post_id: i64 },
+    /// A local post was deleted: `Delete` with a `Tombstone`, to everyone who received it.
+    PostDeleted { post_id: i64 },
+    /// A local community relays an activity it received (verified, stored as received) to
+    /// its members: `Announce` of it by the group. The event's actor is the community's.
+    Relayed { community_id: i64, activity: String },
 }
 
 impl DomainEvent {
@@ -56,6 +76,11 @@ impl DomainEvent {
             DomainEvent::FollowAnswered { .. } => "follow_answered",
             DomainEvent::BlockAdded { .. } => "block_added",
             DomainEvent::BlockUndone { .. } => "block_undone",
+            DomainEvent::ReactionAdded { .. } => "reaction_added",
+            DomainEvent::ReactionUndone { .. } => "reaction_undone",
+            DomainEvent::PostEdited { .. } => "post_edited",
+            DomainEvent::PostDeleted { .. } => "post_deleted",
+            DomainEvent::Relayed { .. } => "relayed",
         }
     }
 }
@@ -144,7 +169,7 @@ pub async fn unpublished_count(pool: &DbPool) -> Result<i64> {
 /// Each names a use case: `after_commit:<use case>` kills the process (SIGKILL) right after
 /// that use case committed, before the publisher ran; `apply_fails:<use case>` makes it fail
 /// inside its transaction after its first writes, so nothing of it may remain. Use cases:
-/// `publish_post`, `receive_follow`, `follow`.
+/// `publish_post`, `receive_follow`, `follow`, `react`, `receive_reaction`, `delete_post`.
 #[cfg(debug_assertions)]
 pub fn failpoint(name: &str) -> bool {
     std::env::var("KOGI_TEST_FAILPOINT").is_ok_and(|v| v.split(',').any(|p| p.trim() == name))

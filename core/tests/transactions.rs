@@ -16,6 +16,8 @@ use kogi_core::actors::RemoteActor;
 use kogi_core::db::{self, Conn, DbPool};
 use kogi_core::follows::actions::{follow, receive_follow, FollowState, Received};
 use kogi_core::outbox::{self, DomainEvent};
+use kogi_core::posts::actions::{react, receive_reaction, unreact, Relay};
+use kogi_core::posts::{NewPost, Visibility, LIKE};
 use kogi_core::{with_conn, Core, CoreConfig, Error};
 
 const FAILPOINT: &str = "KOGI_TEST_FAILPOINT";
@@ -213,6 +215,109 @@ async fn check(core: &Core) {
         .await,
         1
     );
+
+    // A remote Like of a local post, relayed by a community, whose apply fails part-way: no
+    // reaction, no count, no notification, no relay queued, the id unseen; redelivered, it
+    // applies once and whole.
+    let post = kogi_core::posts::actions::publish(core, local_post(ann.id), vec![])
+        .await
+        .expect("publish");
+    let like = "https://remote.test/activities/like-1";
+    let relay = Relay {
+        community_id: 1,
+        community_actor_id: ann.id,
+        activity: format!(r#"{{"id":"{like}","type":"Like"}}"#),
+    };
+    assert_eq!(
+        kogi_core::inbox::claim(core, like).await.expect("claim"),
+        kogi_core::inbox::Claim::Claimed
+    );
+    std::env::set_var(FAILPOINT, "apply_fails:receive_reaction");
+    let failed = receive_reaction(core, LIKE, like, rita.id, post.id, Some(relay.clone())).await;
+    std::env::remove_var(FAILPOINT);
+    assert!(failed.is_err());
+    let reactions = "SELECT COUNT(*) AS n FROM reactions";
+    let likes = "SELECT COUNT(*) AS n FROM posts WHERE like_count = 1";
+    let relayed = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'relayed'";
+    let liked = "SELECT COUNT(*) AS n FROM notifications WHERE kind = 'like'";
+    let seen = "SELECT COUNT(*) AS n FROM inbox_seen WHERE done = TRUE";
+    for (sql, n) in [
+        (reactions, 0),
+        (likes, 0),
+        (relayed, 0),
+        (liked, 0),
+        (seen, 1),
+    ] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    assert!(
+        receive_reaction(core, LIKE, like, rita.id, post.id, Some(relay))
+            .await
+            .expect("apply")
+    );
+    for (sql, n) in [
+        (reactions, 1),
+        (likes, 1),
+        (relayed, 1),
+        (liked, 1),
+        (seen, 2),
+    ] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
+    // A local like and its undo: each one transaction with its event; a second like is none.
+    assert!(react(core, LIKE, ann.id, post.id).await.expect("like"));
+    assert!(!react(core, LIKE, ann.id, post.id)
+        .await
+        .expect("like again"));
+    assert!(unreact(core, LIKE, ann.id, post.id).await.expect("unlike"));
+    let added = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'reaction_added'";
+    let undone = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'reaction_undone'";
+    for (sql, n) in [(added, 1), (undone, 1), (reactions, 1), (likes, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
+    // Deleting a post whose event cannot be written: the post stays.
+    std::env::set_var(FAILPOINT, "apply_fails:delete_post");
+    assert!(kogi_core::posts::actions::delete(core, post.id)
+        .await
+        .is_err());
+    std::env::remove_var(FAILPOINT);
+    let deleted = "SELECT COUNT(*) AS n FROM posts WHERE deleted_at IS NOT NULL";
+    assert_eq!(count(core, deleted).await, 0);
+    assert_eq!(count(core, reactions).await, 1);
+    kogi_core::posts::actions::delete(core, post.id)
+        .await
+        .expect("delete");
+    let gone = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'post_deleted'";
+    for (sql, n) in [(deleted, 1), (gone, 1), (reactions, 0)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+}
+
+fn local_post(author_id: i64) -> NewPost {
+    NewPost {
+        ap_id: "https://kogi.test/posts/p1".into(),
+        author_id,
+        local: true,
+        kind: "Note".into(),
+        content_html: "<p>hello</p>".into(),
+        source_text: Some("hello".into()),
+        summary: None,
+        sensitive: false,
+        language: None,
+        visibility: Visibility::Public,
+        in_reply_to_ap_id: None,
+        url: None,
+        attachments: vec![],
+        tags: vec![],
+        poll: None,
+        published_at: kogi_core::now(),
+        edited_at: None,
+        like_count: 0,
+        announce_count: 0,
+        recipients: vec![],
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::delivery::Federation;
 use crate::notes::{compose_html, note_json, scan, wrap};
+use crate::outbox::Outgoing;
 use crate::vocab::{AS_CONTEXT, PUBLIC};
 use kogi_core::ids::activity as new_id;
 
@@ -64,12 +65,6 @@ impl Federation {
             Some(p) if posts::can_view(&self.core, Some(viewer.id), &p).await? => Ok(p),
             _ => Err(Error::NotFound),
         }
-    }
-
-    async fn deliver_post(&self, kind: &str, post: &Post, author: &Actor) -> Result<()> {
-        let (activity, inboxes) = self.post_activity(kind, post, author).await?;
-        self.enqueue(&activity, author.id, &inboxes).await?;
-        Ok(())
     }
 
     /// A post's `Create` (or `Update`) and the inboxes it goes to.
@@ -180,9 +175,18 @@ impl Federation {
         new.tags = tags;
         new.edited_at = Some(kogi_core::now());
         new.recipients = mentions.iter().map(|(_, a)| (a.id, true)).collect();
-        let (post, _) = posts::upsert(&self.core, new).await?;
-        if let Some(c) = self.community_of(&post).await? {
-            let doc = self.post_document(&post).await?;
+        // One transaction: the new text and the event the publisher turns into the `Update`.
+        posts::actions::edit(&self.core, new).await
+    }
+
+    /// The `Update` of an edited post: through its community when it is in one.
+    pub(crate) async fn edit_activities(
+        &self,
+        post: &Post,
+        author: &Actor,
+    ) -> Result<Vec<Outgoing>> {
+        if let Some(c) = self.community_of(post).await? {
+            let doc = self.post_document(post).await?;
             let activity = json!({
                 "@context": AS_CONTEXT,
                 "id": new_id(&self.core.config.public_url, "update"),
@@ -193,11 +197,14 @@ impl Federation {
                 "audience": c.actor.ap_id,
                 "object": doc,
             });
-            self.send_in_community(author, &c, &activity).await?;
-            return Ok(post);
+            return self.in_community(author, &c, activity).await;
         }
-        self.deliver_post("Update", &post, author).await?;
-        Ok(post)
+        let (activity, inboxes) = self.post_activity("Update", post, author).await?;
+        Ok(vec![Outgoing {
+            activity,
+            actor_id: author.id,
+            inboxes,
+        }])
     }
 
     /// Deletes a post (author only): its URL answers 410 and a `Delete` with a `Tombstone`
@@ -206,13 +213,22 @@ impl Federation {
         if post.author_id != author.id || !post.local {
             return Err(Error::Forbidden("not_author"));
         }
+        posts::actions::delete(&self.core, post.id).await
+    }
+
+    /// The `Delete` of a deleted post, to everyone who received it, and through its
+    /// community when it was in one.
+    pub(crate) async fn delete_activities(
+        &self,
+        post: &Post,
+        author: &Actor,
+    ) -> Result<Vec<Outgoing>> {
         let mentioned: Vec<Actor> = posts::recipients(&self.core, post.id)
             .await?
             .into_iter()
             .map(|(a, _)| a)
             .collect();
         let inboxes = self.audience(post, author, &mentioned).await?;
-        posts::mark_deleted(&self.core, post.id).await?;
         let activity = json!({
             "@context": AS_CONTEXT,
             "id": new_id(&self.core.config.public_url, "delete"),
@@ -221,14 +237,18 @@ impl Federation {
             "to": [PUBLIC],
             "object": {"id": post.ap_id, "type": "Tombstone"},
         });
-        self.enqueue(&activity, author.id, &inboxes).await?;
+        let mut out = vec![Outgoing {
+            activity: activity.clone(),
+            actor_id: author.id,
+            inboxes,
+        }];
         if let Some(c) = self.community_of(post).await? {
             let mut activity = activity;
             activity["audience"] = json!(c.actor.ap_id);
             activity["cc"] = json!([c.actor.ap_id]);
-            self.send_in_community(author, &c, &activity).await?;
+            out.extend(self.in_community(author, &c, activity).await?);
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Likes or boosts a post. The origin counts: a remote post's author gets the activity
@@ -239,60 +259,25 @@ impl Federation {
         {
             return Err(Error::Forbidden("not_boostable"));
         }
-        let base = self.core.config.public_url.clone();
-        let ap_kind = if kind == posts::LIKE {
-            "Like"
-        } else {
-            "Announce"
-        };
-        let id = new_id(&base, &ap_kind.to_lowercase());
-        if !posts::react(&self.core, kind, &id, actor.id, post.id).await? {
-            return Ok(false);
-        }
-        let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if post.local {
-            posts::notify(
-                &self.core,
-                author.id,
-                if kind == posts::LIKE {
-                    "like"
-                } else {
-                    "announce"
-                },
-                actor.id,
-                Some(post.id),
-            )
-            .await?;
-        }
-        let mut activity = json!({"@context": AS_CONTEXT, "id": id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id});
-        let mut inboxes = Vec::new();
-        if !author.local {
-            inboxes.push(author.inbox_url.clone());
-        }
-        if kind == posts::ANNOUNCE {
-            activity["to"] = json!([PUBLIC]);
-            activity["cc"] = json!([author.ap_id, actor.followers_url]);
-            activity["published"] = json!(kogi_core::now()
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            inboxes.extend(kogi_core::follows::follower_inboxes(&self.core, actor.id).await?);
-        }
-        inboxes.sort();
-        inboxes.dedup();
-        self.enqueue(&activity, actor.id, &inboxes).await?;
-        if kind == posts::LIKE {
-            self.after_react_in_community(&activity, post).await?;
-        }
-        Ok(true)
+        posts::actions::react(&self.core, kind, actor.id, post.id).await
     }
 
     /// Takes back a like or boost.
     pub async fn unreact(&self, actor: &Actor, post: &Post, kind: &str) -> Result<bool> {
-        let Some(id) = posts::unreact(&self.core, kind, actor.id, post.id).await? else {
-            return Ok(false);
-        };
+        posts::actions::unreact(&self.core, kind, actor.id, post.id).await
+    }
+
+    /// The `Like` or `Announce` of a reaction (or, with `undo`, its `Undo`): to a remote
+    /// post's author, a boost also to the actor's followers, a like of a community post also
+    /// through the community.
+    pub(crate) async fn reaction_activities(
+        &self,
+        actor: &Actor,
+        post: &Post,
+        kind: &str,
+        reaction_ap_id: &str,
+        undo: bool,
+    ) -> Result<Vec<Outgoing>> {
         let author = kogi_core::actors::find_by_id(&self.core, post.author_id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -301,13 +286,25 @@ impl Federation {
         } else {
             "Announce"
         };
-        let activity = json!({
-            "@context": AS_CONTEXT,
-            "id": new_id(&self.core.config.public_url, "undo"),
-            "type": "Undo",
-            "actor": actor.ap_id,
-            "object": {"id": id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id},
-        });
+        let activity = if undo {
+            json!({
+                "@context": AS_CONTEXT,
+                "id": new_id(&self.core.config.public_url, "undo"),
+                "type": "Undo",
+                "actor": actor.ap_id,
+                "object": {"id": reaction_ap_id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id},
+            })
+        } else {
+            let mut activity = json!({"@context": AS_CONTEXT, "id": reaction_ap_id, "type": ap_kind, "actor": actor.ap_id, "object": post.ap_id});
+            if kind == posts::ANNOUNCE {
+                activity["to"] = json!([PUBLIC]);
+                activity["cc"] = json!([author.ap_id, actor.followers_url]);
+                activity["published"] = json!(kogi_core::now()
+                    .and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            }
+            activity
+        };
         let mut inboxes = Vec::new();
         if !author.local {
             inboxes.push(author.inbox_url.clone());
@@ -317,8 +314,17 @@ impl Federation {
         }
         inboxes.sort();
         inboxes.dedup();
-        self.enqueue(&activity, actor.id, &inboxes).await?;
-        Ok(true)
+        let mut out = vec![Outgoing {
+            activity: activity.clone(),
+            actor_id: actor.id,
+            inboxes,
+        }];
+        if kind == posts::LIKE && !undo {
+            if let Some(c) = self.community_of(post).await? {
+                out.extend(self.in_community(actor, &c, activity).await?);
+            }
+        }
+        Ok(out)
     }
 
     /// The ActivityPub document of a local post.

@@ -262,20 +262,10 @@ pub async fn find(core: &Core, id: i64) -> Result<Option<Post>> {
 
 /// Marks a post deleted (its URL answers 410 afterwards) and drops its reactions.
 pub async fn mark_deleted(core: &Core, post_id: i64) -> Result<()> {
-    let t = now();
-    db_tx!(core.db, |conn| {
-        diesel::update(posts::table.find(post_id))
-            .set((
-                posts::deleted_at.eq(Some(t)),
-                posts::content_html.eq(""),
-                posts::source_text.eq(None::<String>),
-            ))
-            .execute(conn)?;
-        diesel::delete(reactions::table.filter(reactions::post_id.eq(post_id))).execute(conn)?;
-        diesel::delete(notifications::table.filter(notifications::post_id.eq(post_id)))
-            .execute(conn)?;
-        Ok(())
+    crate::db::tx(&core.db, move |conn| {
+        actions::mark_deleted_in(conn, post_id)
     })
+    .await
 }
 
 /// Changes who a post is for (a portfolio item whose visibility changed).
@@ -442,63 +432,6 @@ pub async fn replies(core: &Core, ap_id: &str) -> Result<Page> {
 
 pub const LIKE: &str = "like";
 pub const ANNOUNCE: &str = "announce";
-
-/// Records a like or boost; returns false when it was already there. Local posts' counts
-/// are recomputed (this instance is their origin).
-pub async fn react(
-    core: &Core,
-    kind: &str,
-    ap_id: &str,
-    actor_id: i64,
-    post_id: i64,
-) -> Result<bool> {
-    let (kind, ap_id) = (kind.to_string(), ap_id.to_string());
-    let t = now();
-    db_tx!(core.db, |conn| {
-        let n = diesel::insert_into(reactions::table)
-            .values((
-                reactions::ap_id.eq(&ap_id),
-                reactions::kind.eq(&kind),
-                reactions::actor_id.eq(actor_id),
-                reactions::post_id.eq(post_id),
-                reactions::created_at.eq(t),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-        actions::recount(&mut crate::db::Conn::from(&mut *conn), post_id)?;
-        Ok(n > 0)
-    })
-}
-
-/// Removes a like or boost by its actor; returns the removed reaction's activity id.
-pub async fn unreact(
-    core: &Core,
-    kind: &str,
-    actor_id: i64,
-    post_id: i64,
-) -> Result<Option<String>> {
-    let kind = kind.to_string();
-    db_tx!(core.db, |conn| {
-        let id: Option<String> = reactions::table
-            .filter(reactions::kind.eq(&kind))
-            .filter(reactions::actor_id.eq(actor_id))
-            .filter(reactions::post_id.eq(post_id))
-            .select(reactions::ap_id)
-            .first(conn)
-            .optional()?;
-        if id.is_some() {
-            diesel::delete(
-                reactions::table
-                    .filter(reactions::kind.eq(&kind))
-                    .filter(reactions::actor_id.eq(actor_id))
-                    .filter(reactions::post_id.eq(post_id)),
-            )
-            .execute(conn)?;
-            actions::recount(&mut crate::db::Conn::from(&mut *conn), post_id)?;
-        }
-        Ok(id)
-    })
-}
 
 /// A reaction by its activity id: (kind, actor id, post id).
 pub async fn reaction_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<(String, i64, i64)>> {

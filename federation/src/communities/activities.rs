@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 
 use super::objects::{group_json, title_from_content};
 use crate::delivery::Federation;
+use crate::outbox::Outgoing;
 use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
 use kogi_core::ids::activity as new_id;
+use kogi_core::posts::actions::Relay;
 
 impl Federation {
     /// Links a stored post to a community as a thread (a `Page`, `Article` or `Question`
@@ -46,6 +48,21 @@ impl Federation {
         activity: &Value,
         new_thread: Option<&Value>,
     ) -> Result<()> {
+        for out in self.relayed(c, activity, new_thread).await? {
+            self.enqueue(&out.activity, out.actor_id, &out.inboxes)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The `Announce`s of [`Self::relay`], with the members' inboxes, for the caller (or the
+    /// outbox publisher) to queue.
+    pub(crate) async fn relayed(
+        &self,
+        c: &Community,
+        activity: &Value,
+        new_thread: Option<&Value>,
+    ) -> Result<Vec<Outgoing>> {
         let base = self.core.config.public_url.clone();
         let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
         let to = if c.is_public() {
@@ -67,7 +84,11 @@ impl Federation {
             "audience": c.actor.ap_id,
             "object": inner,
         });
-        self.enqueue(&announce, c.actor.id, &inboxes).await?;
+        let mut out = vec![Outgoing {
+            activity: announce,
+            actor_id: c.actor.id,
+            inboxes: inboxes.clone(),
+        }];
         if let Some(obj) = new_thread {
             let announce = json!({
                 "@context": AS_CONTEXT,
@@ -79,9 +100,52 @@ impl Federation {
                 "audience": c.actor.ap_id,
                 "object": obj.get("id").cloned().unwrap_or(Value::Null),
             });
-            self.enqueue(&announce, c.actor.id, &inboxes).await?;
+            out.push(Outgoing {
+                activity: announce,
+                actor_id: c.actor.id,
+                inboxes,
+            });
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// What an author's activity in a community becomes: relayed by a local group, or sent to
+    /// another server's group inbox.
+    pub(crate) async fn in_community(
+        &self,
+        author: &Actor,
+        c: &Community,
+        activity: Value,
+    ) -> Result<Vec<Outgoing>> {
+        if c.row.local {
+            self.relayed(c, &activity, None).await
+        } else {
+            Ok(vec![Outgoing {
+                activity,
+                actor_id: author.id,
+                inboxes: vec![c.actor.inbox_url.clone()],
+            }])
+        }
+    }
+
+    /// A received activity about a post of a local community (a like, a deletion or edit by
+    /// its author) that the community relays to its members, for the apply transaction.
+    pub async fn relay_for(&self, post_id: i64, activity: &Value) -> Result<Option<Relay>> {
+        let Some(link) = store::post_link(&self.core, post_id).await? else {
+            return Ok(None);
+        };
+        let Some(c) = store::find(&self.core, link.community_id).await? else {
+            return Ok(None);
+        };
+        if !c.row.local {
+            return Ok(None);
+        }
+        Ok(Some(Relay {
+            community_id: c.id(),
+            community_actor_id: c.actor.id,
+            activity: serde_json::to_string(activity)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        }))
     }
 
     /// Pins or unpins a thread of a local community (its featured collection) and announces
@@ -164,27 +228,6 @@ impl Federation {
                 "object": lock})
         };
         self.relay(c, &activity, None).await
-    }
-
-    /// An author's edit or deletion of their post in a community goes through the group: a
-    /// local group relays it to its members, another server's group gets it in its inbox.
-    pub async fn send_in_community(
-        &self,
-        author: &Actor,
-        c: &Community,
-        activity: &Value,
-    ) -> Result<()> {
-        if c.row.local {
-            self.relay(c, activity, None).await
-        } else {
-            self.enqueue(
-                activity,
-                author.id,
-                std::slice::from_ref(&c.actor.inbox_url),
-            )
-            .await?;
-            Ok(())
-        }
     }
 
     /// Sends a local community's edited profile (`Update` of the `Group`) to its members'

@@ -239,32 +239,6 @@ impl Federation {
 
     /// A like of a community post: the origin counts it (as for any post); the group hears
     /// of it too, and a local group relays it.
-    pub async fn after_react_in_community(&self, activity: &Value, post: &Post) -> Result<()> {
-        let Some(link) = store::post_link(&self.core, post.id).await? else {
-            return Ok(());
-        };
-        let Some(c) = store::find(&self.core, link.community_id).await? else {
-            return Ok(());
-        };
-        if c.row.local {
-            self.relay(&c, activity, None).await
-        } else {
-            self.enqueue(
-                activity,
-                kogi_core::actors::find_by_ap_id(
-                    &self.core,
-                    activity["actor"].as_str().unwrap_or(""),
-                )
-                .await?
-                .map(|a| a.id)
-                .unwrap_or(0),
-                std::slice::from_ref(&c.actor.inbox_url),
-            )
-            .await
-            .map(|_| ())
-        }
-    }
-
     /// A report (`Flag`) about a post of a local community, or about the community itself,
     /// lands in its moderation queue.
     pub async fn on_flag(

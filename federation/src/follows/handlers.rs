@@ -92,7 +92,11 @@ impl Federation {
                     "an Undo must come from the reaction's actor".into(),
                 ));
             }
-            kogi_core::posts::unreact(&self.core, &kind, sender.id, post).await?;
+            let undo_id = undo.id.clone().unwrap_or_default();
+            kogi_core::posts::actions::receive_undo_reaction(
+                &self.core, &kind, &undo_id, sender.id, post,
+            )
+            .await?;
             return Ok(Accepted::Applied(format!("Undo({kind})")));
         }
         let undo_id = undo.id.clone().unwrap_or_default();

@@ -7,3 +7,12 @@
 mod publisher;
 
 pub use publisher::POLL;
+
+/// One activity the publisher queues: who signs it and where it goes.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub activity: serde_json::Value,
+    /// The local actor whose key signs it (a relay is signed by the community).
+    pub actor_id: i64,
+    pub inboxes: Vec<String>,
+}

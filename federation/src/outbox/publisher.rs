@@ -9,6 +9,7 @@ use kogi_core::{Error, Result};
 use serde_json::Value;
 
 use crate::delivery::Federation;
+use crate::outbox::Outgoing;
 
 /// How often the publisher looks for events when nothing woke it (another process's commits,
 /// a wake-up missed).
@@ -73,26 +74,27 @@ impl Federation {
     /// Builds the event's activities (reads only, outside any transaction), then queues them
     /// and marks the event published in ONE transaction.
     async fn publish_event(&self, ev: &OutboxEvent) -> Result<()> {
-        let activities = self.activities_of(&ev.event()?).await?;
-        let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
-        for (activity, inboxes) in activities {
-            let id = activity
+        let activities = self.activities_of(ev.actor_id, &ev.event()?).await?;
+        let mut rows: Vec<(String, String, i64, Vec<String>)> = Vec::new();
+        for out in activities {
+            let id = out
+                .activity
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
             let json =
-                serde_json::to_string(&activity).map_err(|e| Error::Internal(e.to_string()))?;
-            rows.push((id, json, inboxes));
+                serde_json::to_string(&out.activity).map_err(|e| Error::Internal(e.to_string()))?;
+            rows.push((id, json, out.actor_id, out.inboxes));
         }
-        let (event_id, actor_id) = (ev.id, ev.actor_id);
+        let event_id = ev.id;
         kogi_core::db::tx(&self.core.db, move |conn| {
             // Already published by another publisher: nothing to add.
             if !outbox::mark_published(conn, event_id)? {
                 return Ok(());
             }
-            for (id, json, inboxes) in &rows {
-                kogi_core::deliveries::enqueue_in(conn, id, json, actor_id, inboxes)?;
+            for (id, json, actor_id, inboxes) in &rows {
+                kogi_core::deliveries::enqueue_in(conn, id, json, *actor_id, inboxes)?;
             }
             Ok(())
         })
@@ -101,7 +103,14 @@ impl Federation {
 
     /// The activities an event becomes, each with its target inboxes (shared inboxes
     /// de-duplicated as the direct paths do).
-    async fn activities_of(&self, event: &DomainEvent) -> Result<Vec<(Value, Vec<String>)>> {
+    async fn activities_of(&self, actor_id: i64, event: &DomainEvent) -> Result<Vec<Outgoing>> {
+        let one = |activity: Value, inboxes: Vec<String>| {
+            vec![Outgoing {
+                activity,
+                actor_id,
+                inboxes,
+            }]
+        };
         match event {
             DomainEvent::PostPublished { post_id } => {
                 let Some(post) = kogi_core::posts::find(&self.core, *post_id).await? else {
@@ -112,7 +121,8 @@ impl Federation {
                 else {
                     return Ok(Vec::new());
                 };
-                Ok(vec![self.post_activity("Create", &post, &author).await?])
+                let (activity, inboxes) = self.post_activity("Create", &post, &author).await?;
+                Ok(one(activity, inboxes))
             }
             DomainEvent::FollowRequested { follow_id } => {
                 let Some(f) = kogi_core::follows::find_by_id(&self.core, *follow_id).await? else {
@@ -127,7 +137,7 @@ impl Federation {
                 };
                 let activity =
                     crate::follows::activities::follow(&f.ap_id, &follower.ap_id, &target.ap_id);
-                Ok(vec![(activity, vec![target.inbox_url])])
+                Ok(one(activity, vec![target.inbox_url]))
             }
             DomainEvent::FollowUndone {
                 follower_id,
@@ -147,7 +157,7 @@ impl Federation {
                     follow_ap_id,
                     &target.ap_id,
                 );
-                Ok(vec![(activity, vec![target.inbox_url])])
+                Ok(one(activity, vec![target.inbox_url]))
             }
             DomainEvent::FollowAnswered {
                 target_id,
@@ -170,7 +180,7 @@ impl Federation {
                     follow_ap_id,
                     &follower.ap_id,
                 );
-                Ok(vec![(activity, vec![follower.inbox_url])])
+                Ok(one(activity, vec![follower.inbox_url]))
             }
             DomainEvent::BlockAdded {
                 actor_id,
@@ -182,7 +192,7 @@ impl Federation {
                 };
                 let activity =
                     crate::follows::activities::block(block_ap_id, &actor.ap_id, &target.ap_id);
-                Ok(vec![(activity, vec![target.inbox_url])])
+                Ok(one(activity, vec![target.inbox_url]))
             }
             DomainEvent::BlockUndone {
                 actor_id,
@@ -199,7 +209,56 @@ impl Federation {
                     block_ap_id,
                     &target.ap_id,
                 );
-                Ok(vec![(activity, vec![target.inbox_url])])
+                Ok(one(activity, vec![target.inbox_url]))
+            }
+            DomainEvent::ReactionAdded {
+                post_id,
+                kind,
+                reaction_ap_id,
+            }
+            | DomainEvent::ReactionUndone {
+                post_id,
+                kind,
+                reaction_ap_id,
+            } => {
+                let undo = matches!(event, DomainEvent::ReactionUndone { .. });
+                let (Some(actor), Some(post)) = (
+                    kogi_core::actors::find_by_id(&self.core, actor_id).await?,
+                    kogi_core::posts::find(&self.core, *post_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                self.reaction_activities(&actor, &post, kind, reaction_ap_id, undo)
+                    .await
+            }
+            DomainEvent::PostEdited { post_id } | DomainEvent::PostDeleted { post_id } => {
+                let (Some(author), Some(post)) = (
+                    kogi_core::actors::find_by_id(&self.core, actor_id).await?,
+                    kogi_core::posts::find(&self.core, *post_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                if matches!(event, DomainEvent::PostDeleted { .. }) {
+                    self.delete_activities(&post, &author).await
+                } else if post.deleted_at.is_some() {
+                    // Deleted since: its Delete follows, and an Update would be stale.
+                    Ok(Vec::new())
+                } else {
+                    self.edit_activities(&post, &author).await
+                }
+            }
+            DomainEvent::Relayed {
+                community_id,
+                activity,
+            } => {
+                let Some(c) =
+                    kogi_core::communities::store::find(&self.core, *community_id).await?
+                else {
+                    return Ok(Vec::new());
+                };
+                let activity: Value = serde_json::from_str(activity)
+                    .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
+                self.relayed(&c, &activity, None).await
             }
         }
     }

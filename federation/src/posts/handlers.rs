@@ -373,9 +373,9 @@ impl Federation {
                 "only the author can delete a post".into(),
             ));
         }
-        posts::mark_deleted(&self.core, post.id).await?;
-        kogi_core::portfolios::store::mark_remote_deleted_by_ap_id(&self.core, &id).await?;
-        self.relay_if_in_local_community(post.id, doc).await?;
+        let relay = self.relay_for(post.id, doc).await?;
+        let activity_id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        posts::actions::receive_delete(&self.core, post.id, activity_id, relay).await?;
         Ok(Accepted::Applied("Delete".into()))
     }
 
@@ -408,17 +408,12 @@ impl Federation {
                 "{kind} of a post the actor cannot see"
             )));
         }
-        if kind == posts::LIKE {
-            self.relay_if_in_local_community(post.id, doc).await?;
-        }
-        if posts::react(&self.core, kind, id, sender.id, post.id).await? && post.local {
-            let n = if kind == posts::LIKE {
-                "like"
-            } else {
-                "announce"
-            };
-            posts::notify(&self.core, post.author_id, n, sender.id, Some(post.id)).await?;
-        }
+        let relay = if kind == posts::LIKE {
+            self.relay_for(post.id, doc).await?
+        } else {
+            None
+        };
+        posts::actions::receive_reaction(&self.core, kind, id, sender.id, post.id, relay).await?;
         Ok(Accepted::Applied(kind.to_string()))
     }
 
@@ -457,7 +452,9 @@ impl Federation {
         let Some(post_id) = post_id else {
             return Ok(Accepted::Ignored("Undo of an unknown reaction".into()));
         };
-        posts::unreact(&self.core, kind, sender.id, post_id).await?;
+        let undo_id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        posts::actions::receive_undo_reaction(&self.core, kind, undo_id, sender.id, post_id)
+            .await?;
         Ok(Accepted::Applied(format!("Undo({kind})")))
     }
 }

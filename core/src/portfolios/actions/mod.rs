@@ -20,6 +20,6 @@ pub use projects::{
     update_project, ProjectInput,
 };
 pub use remote::{
-    mark_remote_deleted_by_ap_id, mark_remote_portfolio_deleted, upsert_remote, upsert_remote_item,
-    upsert_remote_project, RemoteItem, RemoteProject,
+    mark_remote_deleted_by_ap_id, mark_remote_deleted_by_ap_id_in, mark_remote_portfolio_deleted,
+    upsert_remote, upsert_remote_item, upsert_remote_project, RemoteItem, RemoteProject,
 };

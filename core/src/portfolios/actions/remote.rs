@@ -235,18 +235,26 @@ pub async fn upsert_remote_project(core: &Core, portfolio_id: i64, r: RemoteProj
 /// A remote item or project was deleted at its origin.
 pub async fn mark_remote_deleted_by_ap_id(core: &Core, ap_id: &str) -> Result<()> {
     let ap = ap_id.to_string();
+    crate::db::tx(&core.db, move |conn| {
+        mark_remote_deleted_by_ap_id_in(conn, &ap)
+    })
+    .await
+}
+
+/// [`mark_remote_deleted_by_ap_id`] inside the caller's transaction.
+pub fn mark_remote_deleted_by_ap_id_in(conn: &mut crate::db::Conn, ap: &str) -> Result<()> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         diesel::update(
             portfolio_items::table
-                .filter(portfolio_items::ap_id.eq(&ap))
+                .filter(portfolio_items::ap_id.eq(ap))
                 .filter(portfolio_items::local.eq(false)),
         )
         .set(portfolio_items::deleted_at.eq(Some(t)))
         .execute(conn)?;
         diesel::update(
             projects::table
-                .filter(projects::ap_id.eq(&ap))
+                .filter(projects::ap_id.eq(ap))
                 .filter(projects::local.eq(false)),
         )
         .set(projects::deleted_at.eq(Some(t)))
