@@ -65,6 +65,47 @@ pub enum DomainEvent {
     /// A local community relays an activity it received (verified, stored as received) to
     /// its members: `Announce` of it by the group. The event's actor is the community's.
     Relayed { community_id: i64, activity: String },
+    /// A moderator pinned or unpinned a thread of a local community (an announcement is a
+    /// pin that notifies): `Add`/`Remove` on the featured collection, relayed by the group.
+    PinChanged {
+        community_id: i64,
+        post_id: i64,
+        by_id: i64,
+        pinned: bool,
+        announcement: bool,
+    },
+    /// A moderator locked or unlocked a thread: `Lock` or `Undo(Lock)`, relayed.
+    LockChanged {
+        community_id: i64,
+        post_id: i64,
+        by_id: i64,
+        locked: bool,
+    },
+    /// A member became a moderator or a member again: `Add`/`Remove` on the moderators
+    /// collection, relayed.
+    ModeratorChanged {
+        community_id: i64,
+        by_id: i64,
+        member_id: i64,
+        moderator: bool,
+    },
+    /// A remote member was removed or banned: `Reject` of their `Follow`, to their inbox.
+    MemberRemoved {
+        community_id: i64,
+        member_id: i64,
+        follow_ap_id: String,
+    },
+    /// A moderator removed a post: the group's `Delete`, to its members.
+    CommunityPostRemoved { community_id: i64, post_id: i64 },
+    /// A remote person was invited to a local community: the group's `Invite`.
+    InviteSent { community_id: i64, invitee_id: i64 },
+    /// A local member reported a post to a remote community: `Flag` to the group.
+    PostReported {
+        community_id: i64,
+        post_id: i64,
+        flag_ap_id: String,
+        reason: String,
+    },
 }
 
 impl DomainEvent {
@@ -81,6 +122,13 @@ impl DomainEvent {
             DomainEvent::PostEdited { .. } => "post_edited",
             DomainEvent::PostDeleted { .. } => "post_deleted",
             DomainEvent::Relayed { .. } => "relayed",
+            DomainEvent::PinChanged { .. } => "pin_changed",
+            DomainEvent::LockChanged { .. } => "lock_changed",
+            DomainEvent::ModeratorChanged { .. } => "moderator_changed",
+            DomainEvent::MemberRemoved { .. } => "member_removed",
+            DomainEvent::CommunityPostRemoved { .. } => "community_post_removed",
+            DomainEvent::InviteSent { .. } => "invite_sent",
+            DomainEvent::PostReported { .. } => "post_reported",
         }
     }
 }

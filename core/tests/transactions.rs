@@ -293,6 +293,61 @@ async fn check(core: &Core) {
     for (sql, n) in [(deleted, 1), (gone, 1), (reactions, 0)] {
         assert_eq!(count(core, sql).await, n, "{sql}");
     }
+    communities(core, &ann, &rita).await;
+}
+
+/// Joining by invitation and removing a member, each one transaction.
+async fn communities(core: &Core, ann: &Actor, rita: &Actor) {
+    use kogi_core::communities::{actions::CommunityInput, manage};
+    let input = CommunityInput {
+        handle: Some("studio".into()),
+        name: Some("Studio".into()),
+        visibility: Some("invite".into()),
+        ..Default::default()
+    };
+    let c = kogi_core::communities::actions::create(core, ann, input)
+        .await
+        .expect("community");
+    let bea = local_person(core, "bea").await;
+    assert!(matches!(
+        manage::join(core, &bea, &c, None).await,
+        Err(Error::Forbidden("invite_only"))
+    ));
+    manage::invite(core, ann, &c, &bea).await.expect("invite");
+
+    // Joining fails after the invitation was consumed: the invitation is still there.
+    std::env::set_var(FAILPOINT, "apply_fails:join_invited");
+    assert!(manage::join(core, &bea, &c, None).await.is_err());
+    std::env::remove_var(FAILPOINT);
+    let unused = "SELECT COUNT(*) AS n FROM community_invites WHERE used_at IS NULL";
+    assert_eq!(count(core, unused).await, 1);
+    let state = manage::join(core, &bea, &c, None).await.expect("join");
+    assert_eq!(state, FollowState::Following);
+    assert_eq!(count(core, unused).await, 0);
+
+    // Removing a remote member whose Reject cannot be queued: still a member.
+    let gid = c.actor.id;
+    let (rid, follow) = (rita.id, "https://remote.test/follows/1");
+    db::tx(&core.db, move |conn| {
+        kogi_core::follows::upsert_in(conn, rid, gid, follow, kogi_core::follows::ACCEPTED)
+    })
+    .await
+    .expect("rita joins");
+    std::env::set_var(FAILPOINT, "apply_fails:remove_member");
+    assert!(manage::remove_member(core, &c, rita, None).await.is_err());
+    std::env::remove_var(FAILPOINT);
+    let rita_in = "SELECT COUNT(*) AS n FROM follows WHERE ap_id = 'https://remote.test/follows/1'";
+    let removed = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'member_removed'";
+    assert_eq!(count(core, rita_in).await, 1);
+    assert_eq!(count(core, removed).await, 0);
+    assert!(manage::remove_member(core, &c, rita, None)
+        .await
+        .expect("remove"));
+    assert_eq!(count(core, rita_in).await, 0);
+    assert_eq!(count(core, removed).await, 1);
+    assert!(!manage::remove_member(core, &c, rita, None)
+        .await
+        .expect("remove again"));
 }
 
 fn local_post(author_id: i64) -> NewPost {

@@ -10,12 +10,13 @@ use super::queries::find;
 use super::rules::clean_portfolios;
 use crate::accounts::rules::{is_reserved, normalise_handle};
 use crate::accounts::{clean_tags, Actor};
+use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::portfolios::rules::{optional_text, required_text};
 use crate::schema::{
     accounts, actors, communities, community_bans, community_posts, community_roles, follows,
 };
-use crate::{db_tx, keys, now, Core};
+use crate::{db_tx, keys, now, with_conn, Core};
 
 /// A community as its founder describes it; absent fields are left as they are on edits.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -300,8 +301,13 @@ pub async fn set_picture(
 /// Makes someone a moderator (or owner), or back a plain member (`None`).
 pub async fn set_role(core: &Core, c: &Community, actor_id: i64, role: Option<Role>) -> Result<()> {
     let cid = c.id();
+    crate::db::tx(&core.db, move |conn| set_role_in(conn, cid, actor_id, role)).await
+}
+
+/// [`set_role`] inside the caller's transaction.
+pub fn set_role_in(conn: &mut Conn, cid: i64, actor_id: i64, role: Option<Role>) -> Result<()> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         match role {
             Some(r) if r != Role::Member => {
                 diesel::insert_into(community_roles::table)
@@ -332,9 +338,18 @@ pub async fn set_role(core: &Core, c: &Community, actor_id: i64, role: Option<Ro
 /// Bans someone: their membership and role end.
 pub async fn ban(core: &Core, c: &Community, actor_id: i64, reason: &str) -> Result<()> {
     let (cid, gid) = (c.id(), c.actor.id);
+    let reason = reason.to_string();
+    crate::db::tx(&core.db, move |conn| {
+        ban_in(conn, cid, gid, actor_id, &reason)
+    })
+    .await
+}
+
+/// [`ban`] inside the caller's transaction (`gid` is the community's actor).
+pub fn ban_in(conn: &mut Conn, cid: i64, gid: i64, actor_id: i64, reason: &str) -> Result<()> {
     let reason = optional_text("reason", reason, 1000)?;
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         diesel::insert_into(community_bans::table)
             .values((
                 community_bans::community_id.eq(cid),
@@ -395,7 +410,12 @@ pub async fn link_post(
 }
 
 pub async fn set_locked(core: &Core, post_id: i64, locked: bool) -> Result<()> {
-    db_tx!(core.db, |conn| {
+    crate::db::tx(&core.db, move |conn| set_locked_in(conn, post_id, locked)).await
+}
+
+/// Locks or unlocks a thread, inside the caller's transaction.
+pub fn set_locked_in(conn: &mut Conn, post_id: i64, locked: bool) -> Result<()> {
+    with_conn!(conn, |conn| {
         diesel::update(community_posts::table.filter(community_posts::post_id.eq(post_id)))
             .set(community_posts::locked.eq(locked))
             .execute(conn)?;

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod chat;
+pub mod manage;
 pub mod model;
 pub mod moderation;
 pub mod queries;

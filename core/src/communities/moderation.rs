@@ -124,18 +124,26 @@ pub async fn create_invite_link(core: &Core, c: &Community, by: &Actor) -> Resul
 
 /// Uses an invite link: the community it admits to, once.
 pub async fn use_invite_link(core: &Core, c: &Community, secret: &str) -> Result<bool> {
-    let (cid, h) = (c.id(), hash(secret.trim()));
+    let (cid, secret) = (c.id(), secret.to_string());
+    crate::db::tx(&core.db, move |conn| use_invite_link_in(conn, cid, &secret)).await
+}
+
+/// [`use_invite_link`] inside the caller's transaction.
+pub fn use_invite_link_in(conn: &mut crate::db::Conn, cid: i64, secret: &str) -> Result<bool> {
+    let h = hash(secret.trim());
     let t = now();
-    let n = db_tx!(core.db, |conn| {
-        Ok(diesel::update(
-            community_invites::table
-                .filter(community_invites::community_id.eq(cid))
-                .filter(community_invites::token_hash.eq(&h))
-                .filter(community_invites::used_at.is_null())
-                .filter(community_invites::expires_at.gt(t)),
+    let n = crate::with_conn!(conn, |conn| {
+        Ok::<usize, Error>(
+            diesel::update(
+                community_invites::table
+                    .filter(community_invites::community_id.eq(cid))
+                    .filter(community_invites::token_hash.eq(&h))
+                    .filter(community_invites::used_at.is_null())
+                    .filter(community_invites::expires_at.gt(t)),
+            )
+            .set(community_invites::used_at.eq(Some(t)))
+            .execute(conn)?,
         )
-        .set(community_invites::used_at.eq(Some(t)))
-        .execute(conn)?)
     })?;
     Ok(n > 0)
 }
@@ -143,8 +151,21 @@ pub async fn use_invite_link(core: &Core, c: &Community, secret: &str) -> Result
 /// Records an invitation of a (remote or local) person, valid 14 days.
 pub async fn invite_actor(core: &Core, c: &Community, by: &Actor, invitee_id: i64) -> Result<()> {
     let (cid, by) = (c.id(), by.id);
+    crate::db::tx(&core.db, move |conn| {
+        invite_actor_in(conn, cid, by, invitee_id)
+    })
+    .await
+}
+
+/// [`invite_actor`] inside the caller's transaction.
+pub fn invite_actor_in(
+    conn: &mut crate::db::Conn,
+    cid: i64,
+    by: i64,
+    invitee_id: i64,
+) -> Result<()> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         diesel::insert_into(community_invites::table)
             .values((
                 community_invites::community_id.eq(cid),
@@ -189,7 +210,12 @@ pub fn consume_invitation_in(
 }
 
 pub async fn set_pinned(core: &Core, post_id: i64, pinned: bool) -> Result<()> {
-    db_tx!(core.db, |conn| {
+    crate::db::tx(&core.db, move |conn| set_pinned_in(conn, post_id, pinned)).await
+}
+
+/// Pins or unpins a thread, inside the caller's transaction.
+pub fn set_pinned_in(conn: &mut crate::db::Conn, post_id: i64, pinned: bool) -> Result<()> {
+    crate::with_conn!(conn, |conn| {
         diesel::update(community_posts::table.filter(community_posts::post_id.eq(post_id)))
             .set(community_posts::pinned.eq(pinned))
             .execute(conn)?;

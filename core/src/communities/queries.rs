@@ -66,7 +66,12 @@ pub async fn find_by_handle(core: &Core, handle: &str) -> Result<Option<Communit
 /// follower, else none.
 pub async fn role_of(core: &Core, c: &Community, actor_id: i64) -> Result<Option<Role>> {
     let (cid, gid) = (c.id(), c.actor.id);
-    let (role, member): (Option<String>, i64) = db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |conn| role_of_in(conn, cid, gid, actor_id)).await
+}
+
+/// [`role_of`] inside the caller's transaction (`gid` is the community's actor).
+pub fn role_of_in(conn: &mut Conn, cid: i64, gid: i64, actor_id: i64) -> Result<Option<Role>> {
+    let (role, member): (Option<String>, i64) = with_conn!(conn, |conn| {
         let role = community_roles::table
             .filter(community_roles::community_id.eq(cid))
             .filter(community_roles::actor_id.eq(actor_id))
@@ -79,7 +84,7 @@ pub async fn role_of(core: &Core, c: &Community, actor_id: i64) -> Result<Option
             .filter(follows::state.eq(crate::follows::ACCEPTED))
             .count()
             .get_result(conn)?;
-        Ok((role, member))
+        Ok::<_, crate::error::Error>((role, member))
     })?;
     Ok(role
         .as_deref()

@@ -9,6 +9,7 @@
 mod activities;
 mod handlers;
 mod objects;
+mod outgoing;
 mod publish;
 mod relays;
 

@@ -260,6 +260,13 @@ impl Federation {
                     .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
                 self.relayed(&c, &activity, None).await
             }
+            DomainEvent::PinChanged { .. }
+            | DomainEvent::LockChanged { .. }
+            | DomainEvent::ModeratorChanged { .. }
+            | DomainEvent::MemberRemoved { .. }
+            | DomainEvent::CommunityPostRemoved { .. }
+            | DomainEvent::InviteSent { .. }
+            | DomainEvent::PostReported { .. } => self.community_activities(actor_id, event).await,
         }
     }
 

@@ -364,7 +364,10 @@ impl Federation {
                             .await?
                             .is_some_and(kogi_core::communities::Role::moderates)
                     {
-                        self.remove_from_community(sender, &c, &post).await?;
+                        kogi_core::communities::manage::remove_post(
+                            &self.core, sender, &c, post.id,
+                        )
+                        .await?;
                         return Ok(Accepted::Applied("Delete by a moderator".into()));
                     }
                 }

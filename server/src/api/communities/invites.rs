@@ -33,7 +33,7 @@ pub async fn invite(
     match body.person {
         Some(p) => {
             let who = person_or_remote(&state, &p).await?;
-            state.fed.invite(me, &c, &who).await?;
+            kogi_core::communities::manage::invite(&state.core, me, &c, &who).await?;
             Ok((
                 StatusCode::CREATED,
                 Json(InviteView {

@@ -28,7 +28,7 @@ pub async fn remove_member(
         }
         _ => {}
     }
-    if !state.fed.remove_member(&c, &who, None).await? {
+    if !kogi_core::communities::manage::remove_member(&state.core, &c, &who, None).await? {
         return Err(ApiError::not_found().detail("not a member"));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -68,10 +68,13 @@ pub async fn join(
             .invite
     };
     let c = resolve(&state, &reference).await?;
-    let s = state
-        .fed
-        .join(&user.person.actor, &c, invite.as_deref())
-        .await?;
+    let s = kogi_core::communities::manage::join(
+        &state.core,
+        &user.person.actor,
+        &c,
+        invite.as_deref(),
+    )
+    .await?;
     Ok(Json(JoinResult {
         state: if s == FollowState::Following {
             "member"
@@ -205,10 +208,15 @@ pub async fn set_role(
     if store::role_of(&state.core, &c, who.id).await? == Some(Role::Owner) {
         return Err(kogi_core::Error::invalid("person", "owner_role_fixed").into());
     }
-    state
-        .fed
-        .change_moderator(&user.person.actor, &c, &who, role == Role::Moderator)
-        .await?;
+    let moderator = role == Role::Moderator;
+    kogi_core::communities::manage::change_moderator(
+        &state.core,
+        &user.person.actor,
+        &c,
+        &who,
+        moderator,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,9 +246,7 @@ pub async fn ban(
             ApiError::new(StatusCode::FORBIDDEN, "forbidden").detail("owners cannot be banned")
         );
     }
-    state
-        .fed
-        .remove_member(&c, &who, Some(&body.reason))
+    kogi_core::communities::manage::remove_member(&state.core, &c, &who, Some(&body.reason))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

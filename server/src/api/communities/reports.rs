@@ -35,7 +35,7 @@ pub async fn report(
     {
         return Err(ApiError::not_found());
     }
-    state.fed.report_post(me, &c, &p, &body.reason).await?;
+    kogi_core::communities::manage::report_post(&state.core, me, &c, p.id, &body.reason).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

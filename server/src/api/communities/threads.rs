@@ -209,10 +209,7 @@ pub async fn remove(
         .await?
         .filter(|p| p.deleted_at.is_none())
         .ok_or_else(ApiError::not_found)?;
-    state
-        .fed
-        .remove_from_community(&user.person.actor, &c, &p)
-        .await?;
+    kogi_core::communities::manage::remove_post(&state.core, &user.person.actor, &c, p.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -234,10 +231,14 @@ pub async fn lock(
 ) -> Result<StatusCode, ApiError> {
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
-    state
-        .fed
-        .set_locked(&user.person.actor, &c, &p, body.locked)
-        .await?;
+    kogi_core::communities::manage::set_locked(
+        &state.core,
+        &user.person.actor,
+        &c,
+        p.id,
+        body.locked,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,9 +263,15 @@ pub async fn pin(
 ) -> Result<StatusCode, ApiError> {
     let c = moderated(&state, &handle, &user.person.actor).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
-    state
-        .fed
-        .set_pinned(&user.person.actor, &c, &p, body.pinned, body.announce)
-        .await?;
+    let (pinned, announce) = (body.pinned, body.announce);
+    kogi_core::communities::manage::set_pinned(
+        &state.core,
+        &user.person.actor,
+        &c,
+        p.id,
+        pinned,
+        announce,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -31,7 +31,7 @@ pub async fn join(
         return Ok(ctx.redirect_with_flash(&to, "success", "community_left"));
     }
     let invite = form.invite.filter(|s| !s.trim().is_empty());
-    match ctx.state.fed.join(&me, &c, invite.as_deref()).await {
+    match kogi_core::communities::manage::join(&ctx.state.core, &me, &c, invite.as_deref()).await {
         Ok(kogi_federation::follows::FollowState::Following) => {
             Ok(ctx.redirect_with_flash(&to, "success", "community_joined"))
         }
@@ -105,16 +105,22 @@ pub async fn member_action(
     }
     match form.action.as_str() {
         "remove" => {
-            ctx.state.fed.remove_member(&c, &who, None).await?;
+            kogi_core::communities::manage::remove_member(&ctx.state.core, &c, &who, None).await?;
         }
         "ban" => {
-            ctx.state.fed.remove_member(&c, &who, Some("")).await?;
+            kogi_core::communities::manage::remove_member(&ctx.state.core, &c, &who, Some(""))
+                .await?;
         }
         "moderator" | "member" if mine == Some(Role::Owner) && theirs.is_some() => {
-            ctx.state
-                .fed
-                .change_moderator(&me, &c, &who, form.action == "moderator")
-                .await?;
+            let moderator = form.action == "moderator";
+            kogi_core::communities::manage::change_moderator(
+                &ctx.state.core,
+                &me,
+                &c,
+                &who,
+                moderator,
+            )
+            .await?;
         }
         _ => return Err(WebError::BadRequest),
     }

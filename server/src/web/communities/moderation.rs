@@ -32,7 +32,9 @@ pub async fn report(
     {
         return Err(WebError::NotFound);
     }
-    match ctx.state.fed.report_post(&me, &c, &p, &form.reason).await {
+    match kogi_core::communities::manage::report_post(&ctx.state.core, &me, &c, p.id, &form.reason)
+        .await
+    {
         Ok(_) => Ok(ctx.redirect_with_flash(&to, "success", "report_sent")),
         Err(e) => refused(&ctx, &to, e),
     }
@@ -59,14 +61,26 @@ pub async fn moderate(
     let (_, t) = thread_of(&ctx, &c, id).await?;
     let page = page_of(&c);
     let to = format!("{page}/threads/{}", t.id);
-    let fed = &ctx.state.fed;
+    let core = &ctx.state.core;
     match form.action.as_str() {
-        "lock" | "unlock" => fed.set_locked(&me, &c, &t, form.action == "lock").await?,
-        "pin" | "unpin" => {
-            fed.set_pinned(&me, &c, &t, form.action == "pin", false)
+        "lock" | "unlock" => {
+            kogi_core::communities::manage::set_locked(core, &me, &c, t.id, form.action == "lock")
                 .await?
         }
-        "announce" => fed.set_pinned(&me, &c, &t, true, true).await?,
+        "pin" | "unpin" => {
+            kogi_core::communities::manage::set_pinned(
+                core,
+                &me,
+                &c,
+                t.id,
+                form.action == "pin",
+                false,
+            )
+            .await?
+        }
+        "announce" => {
+            kogi_core::communities::manage::set_pinned(core, &me, &c, t.id, true, true).await?
+        }
         "remove" => {
             let target = match form.post {
                 Some(pid) => kogi_core::posts::find(&ctx.state.core, pid)
@@ -75,7 +89,7 @@ pub async fn moderate(
                     .ok_or(WebError::NotFound)?,
                 None => t.clone(),
             };
-            fed.remove_from_community(&me, &c, &target).await?;
+            kogi_core::communities::manage::remove_post(core, &me, &c, target.id).await?;
             if form.post.is_none() {
                 return Ok(ctx.redirect_with_flash(&page, "success", "post_removed"));
             }

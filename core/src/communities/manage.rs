@@ -1,0 +1,321 @@
+//! The moderators' and members' use cases of a community, each ONE transaction: its checks,
+//! its writes, its notifications and the outbox event the publisher turns into the `Add`,
+//! `Remove`, `Lock`, `Delete`, `Reject`, `Invite` or `Flag` other servers hear.
+
+use diesel::prelude::*;
+
+use super::actions::{ban_in, set_locked_in, set_role_in};
+use super::moderation::{
+    consume_invitation_in, invite_actor_in, set_pinned_in, use_invite_link_in,
+};
+use super::queries::{is_banned_in, role_of_in};
+use super::{Community, Role, Visibility};
+use crate::accounts::Actor;
+use crate::db::{self, Conn};
+use crate::error::{Error, Result};
+use crate::follows::actions::FollowState;
+use crate::outbox::{self, DomainEvent};
+use crate::posts::actions::{mark_deleted_in, notify_in};
+use crate::schema::{accounts, actors, community_posts, follows};
+use crate::{ids, with_conn, Core};
+
+/// The local accounts' actors among a community's members.
+fn local_member_ids_in(conn: &mut Conn, group_actor_id: i64) -> Result<Vec<i64>> {
+    with_conn!(conn, |c| {
+        Ok(follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .inner_join(accounts::table.on(accounts::actor_id.eq(actors::id)))
+            .filter(follows::target_id.eq(group_actor_id))
+            .filter(follows::state.eq(crate::follows::ACCEPTED))
+            .select(actors::id)
+            .load(c)?)
+    })
+}
+
+/// The thread `post_id` belongs to `c` (as a thread or a comment)?
+fn in_community_in(conn: &mut Conn, community_id: i64, post_id: i64) -> Result<bool> {
+    let n: i64 = with_conn!(conn, |c| {
+        Ok::<i64, Error>(
+            community_posts::table
+                .filter(community_posts::post_id.eq(post_id))
+                .filter(community_posts::community_id.eq(community_id))
+                .count()
+                .get_result(c)?,
+        )
+    })?;
+    Ok(n > 0)
+}
+
+/// Pins or unpins a thread of a local community. An announcement is a pin that also notifies
+/// every local member; the `PinChanged` event tells the members' servers.
+pub async fn set_pinned(
+    core: &Core,
+    by: &Actor,
+    c: &Community,
+    post_id: i64,
+    pinned: bool,
+    announcement: bool,
+) -> Result<()> {
+    let pinned = pinned || announcement;
+    let (cid, gid, by_id) = (c.id(), c.actor.id, by.id);
+    db::tx(&core.db, move |conn| {
+        if !in_community_in(conn, cid, post_id)? {
+            return Err(Error::NotFound);
+        }
+        set_pinned_in(conn, post_id, pinned)?;
+        if announcement {
+            for member in local_member_ids_in(conn, gid)? {
+                notify_in(conn, member, "announcement", gid, Some(post_id))?;
+            }
+        }
+        outbox::apply_fails("set_pinned")?;
+        let ev = DomainEvent::PinChanged {
+            community_id: cid,
+            post_id,
+            by_id,
+            pinned,
+            announcement,
+        };
+        outbox::record(conn, gid, &ev)
+    })
+    .await?;
+    outbox::committed(core, "set_pinned");
+    Ok(())
+}
+
+/// Locks or unlocks a thread of a local community (`Lock` or `Undo(Lock)` to its members).
+pub async fn set_locked(
+    core: &Core,
+    by: &Actor,
+    c: &Community,
+    post_id: i64,
+    locked: bool,
+) -> Result<()> {
+    let (cid, gid, by_id) = (c.id(), c.actor.id, by.id);
+    db::tx(&core.db, move |conn| {
+        if !in_community_in(conn, cid, post_id)? {
+            return Err(Error::NotFound);
+        }
+        set_locked_in(conn, post_id, locked)?;
+        let ev = DomainEvent::LockChanged {
+            community_id: cid,
+            post_id,
+            by_id,
+            locked,
+        };
+        outbox::record(conn, gid, &ev)
+    })
+    .await?;
+    outbox::committed(core, "set_locked");
+    Ok(())
+}
+
+/// Makes a member a moderator, or a moderator a member again; when the role changed, the
+/// members' servers hear `Add` or `Remove` on the moderators collection.
+pub async fn change_moderator(
+    core: &Core,
+    by: &Actor,
+    c: &Community,
+    who: &Actor,
+    moderator: bool,
+) -> Result<()> {
+    let (cid, gid, by_id, who_id) = (c.id(), c.actor.id, by.id, who.id);
+    let changed = db::tx(&core.db, move |conn| {
+        let before = role_of_in(conn, cid, gid, who_id)?;
+        let role = if moderator {
+            Role::Moderator
+        } else {
+            Role::Member
+        };
+        set_role_in(conn, cid, who_id, Some(role))?;
+        if before.is_some_and(Role::moderates) == moderator {
+            return Ok(false);
+        }
+        let ev = DomainEvent::ModeratorChanged {
+            community_id: cid,
+            by_id,
+            member_id: who_id,
+            moderator,
+        };
+        outbox::record(conn, gid, &ev)?;
+        Ok(true)
+    })
+    .await?;
+    if changed {
+        outbox::committed(core, "change_moderator");
+    }
+    Ok(())
+}
+
+/// Ends someone's membership: removed (false when they were no member) or banned with a
+/// reason. A remote member's server hears `Reject` of their `Follow`, as Mastodon sends when
+/// it removes a follower.
+pub async fn remove_member(
+    core: &Core,
+    c: &Community,
+    who: &Actor,
+    ban: Option<&str>,
+) -> Result<bool> {
+    let (cid, gid, who_id, remote) = (c.id(), c.actor.id, who.id, !who.local);
+    let ban = ban.map(str::to_string);
+    let removed = db::tx(&core.db, move |conn| {
+        let follow = crate::follows::find_in(conn, who_id, gid)?;
+        match &ban {
+            Some(reason) => ban_in(conn, cid, gid, who_id, reason)?,
+            None => {
+                if follow.is_none() {
+                    return Ok(false);
+                }
+                set_role_in(conn, cid, who_id, None)?;
+                crate::follows::remove_in(conn, who_id, gid)?;
+            }
+        }
+        outbox::apply_fails("remove_member")?;
+        if let (Some(f), true) = (follow, remote) {
+            let ev = DomainEvent::MemberRemoved {
+                community_id: cid,
+                member_id: who_id,
+                follow_ap_id: f.ap_id,
+            };
+            outbox::record(conn, gid, &ev)?;
+        }
+        Ok(true)
+    })
+    .await?;
+    if removed {
+        outbox::committed(core, "remove_member");
+    }
+    Ok(removed)
+}
+
+/// A moderator of a local community removes a thread or comment: deleted here, and the
+/// group's `Delete` reaches its members.
+pub async fn remove_post(
+    core: &Core,
+    moderator: &Actor,
+    c: &Community,
+    post_id: i64,
+) -> Result<()> {
+    if !c.row.local {
+        return Err(Error::Forbidden("not_moderator"));
+    }
+    let (cid, gid, mid) = (c.id(), c.actor.id, moderator.id);
+    db::tx(&core.db, move |conn| {
+        if !role_of_in(conn, cid, gid, mid)?.is_some_and(Role::moderates) {
+            return Err(Error::Forbidden("not_moderator"));
+        }
+        if !in_community_in(conn, cid, post_id)? {
+            return Err(Error::NotFound);
+        }
+        mark_deleted_in(conn, post_id)?;
+        outbox::apply_fails("remove_post")?;
+        let ev = DomainEvent::CommunityPostRemoved {
+            community_id: cid,
+            post_id,
+        };
+        outbox::record(conn, gid, &ev)
+    })
+    .await?;
+    outbox::committed(core, "remove_post");
+    Ok(())
+}
+
+/// Invites a person to a local community: remembered (their `Follow` is then accepted
+/// whatever the community's visibility), notified here, or sent an `Invite` elsewhere.
+pub async fn invite(core: &Core, by: &Actor, c: &Community, invitee: &Actor) -> Result<()> {
+    let (cid, gid, by_id) = (c.id(), c.actor.id, by.id);
+    let (invitee_id, local) = (invitee.id, invitee.local);
+    db::tx(&core.db, move |conn| {
+        invite_actor_in(conn, cid, by_id, invitee_id)?;
+        if local {
+            return notify_in(conn, invitee_id, "community_invite", gid, None);
+        }
+        let ev = DomainEvent::InviteSent {
+            community_id: cid,
+            invitee_id,
+        };
+        outbox::record(conn, gid, &ev)?;
+        Ok(())
+    })
+    .await?;
+    if !local {
+        outbox::committed(core, "invite");
+    }
+    Ok(())
+}
+
+/// A local member reports a post to a community's moderators: filed here for a local
+/// community, or sent as `Flag` to a remote group.
+pub async fn report_post(
+    core: &Core,
+    reporter: &Actor,
+    c: &Community,
+    post_id: i64,
+    reason: &str,
+) -> Result<()> {
+    let flag_ap_id = ids::activity(&core.config.public_url, "flag");
+    if c.row.local {
+        super::moderation::report(core, c, reporter.id, Some(post_id), reason, &flag_ap_id).await?;
+        return Ok(());
+    }
+    let reason = crate::portfolios::rules::optional_text("reason", reason, 2000)?;
+    let (cid, rid) = (c.id(), reporter.id);
+    db::tx(&core.db, move |conn| {
+        let ev = DomainEvent::PostReported {
+            community_id: cid,
+            post_id,
+            flag_ap_id,
+            reason,
+        };
+        outbox::record(conn, rid, &ev)
+    })
+    .await?;
+    outbox::committed(core, "report_post");
+    Ok(())
+}
+
+/// Joins a community (a `Follow` of its group); refused when banned. An invitation (a link's
+/// secret, or one recorded for this person) admits at once to a private or invite-only local
+/// community, consumed in the same transaction as the membership; without one, invite-only
+/// communities refuse and private ones take a request.
+pub async fn join(
+    core: &Core,
+    person: &Actor,
+    c: &Community,
+    invite: Option<&str>,
+) -> Result<FollowState> {
+    let (cid, gid, pid) = (c.id(), c.actor.id, person.id);
+    let restricted = c.row.local && !c.is_public();
+    let invite_only = c.visibility() == Visibility::Invite;
+    let invite = invite.map(str::to_string);
+    let follow_ap_id = ids::activity(&core.config.public_url, "follow");
+    let admitted = db::tx(&core.db, move |conn| {
+        if is_banned_in(conn, cid, pid)? {
+            return Err(Error::Forbidden("banned"));
+        }
+        if !restricted || role_of_in(conn, cid, gid, pid)?.is_some() {
+            return Ok(false);
+        }
+        let by_link = match &invite {
+            Some(secret) => use_invite_link_in(conn, cid, secret)?,
+            None => false,
+        };
+        if invite.is_some() && !by_link {
+            return Err(Error::invalid("invite", "token_invalid"));
+        }
+        if by_link || consume_invitation_in(conn, cid, pid)? {
+            outbox::apply_fails("join_invited")?;
+            crate::follows::upsert_in(conn, pid, gid, &follow_ap_id, crate::follows::ACCEPTED)?;
+            return Ok(true);
+        }
+        if invite_only {
+            return Err(Error::Forbidden("invite_only"));
+        }
+        Ok(false)
+    })
+    .await?;
+    if admitted {
+        return Ok(FollowState::Following);
+    }
+    crate::follows::actions::follow(core, person, &c.actor).await
+}
