@@ -65,6 +65,22 @@ pub enum DomainEvent {
     /// A local community relays an activity it received (verified, stored as received) to
     /// its members: `Announce` of it by the group. The event's actor is the community's.
     Relayed { community_id: i64, activity: String },
+    /// A local person posted a thread or comment in a community: `Create`, relayed by a
+    /// local group (and the thread announced itself), or sent to a remote group's inbox.
+    CommunityPostPublished { post_id: i64, community_id: i64 },
+    /// Local votes changed a local poll of a community: `Update` of the `Question` with the
+    /// new counts, relayed by the group. The event's actor is the poll's author.
+    PollUpdated { post_id: i64 },
+    /// A local person voted in a remote poll: `Create` of a `Note` named after the choice,
+    /// to the poll's author only.
+    VoteSent {
+        post_id: i64,
+        choice: String,
+        vote_ap_id: String,
+    },
+    /// A local member wrote in a community's chat: the group forwards it to its members, or
+    /// it goes to a remote group's inbox.
+    ChatPosted { message_id: i64, community_id: i64 },
     /// A moderator pinned or unpinned a thread of a local community (an announcement is a
     /// pin that notifies): `Add`/`Remove` on the featured collection, relayed by the group.
     PinChanged {
@@ -122,6 +138,10 @@ impl DomainEvent {
             DomainEvent::PostEdited { .. } => "post_edited",
             DomainEvent::PostDeleted { .. } => "post_deleted",
             DomainEvent::Relayed { .. } => "relayed",
+            DomainEvent::CommunityPostPublished { .. } => "community_post_published",
+            DomainEvent::PollUpdated { .. } => "poll_updated",
+            DomainEvent::VoteSent { .. } => "vote_sent",
+            DomainEvent::ChatPosted { .. } => "chat_posted",
             DomainEvent::PinChanged { .. } => "pin_changed",
             DomainEvent::LockChanged { .. } => "lock_changed",
             DomainEvent::ModeratorChanged { .. } => "moderator_changed",

@@ -348,6 +348,42 @@ async fn communities(core: &Core, ann: &Actor, rita: &Actor) {
     assert!(!manage::remove_member(core, &c, rita, None)
         .await
         .expect("remove again"));
+
+    // A thread whose Create cannot be queued: neither the post nor its place stays.
+    let mut thread = local_post(ann.id);
+    thread.ap_id = "https://kogi.test/posts/t1".into();
+    let placement = manage::Placement::Thread {
+        title: "Crits on Friday".into(),
+    };
+    std::env::set_var(FAILPOINT, "apply_fails:publish_in_community");
+    let failed = manage::publish_post(core, &c, thread.clone(), placement.clone()).await;
+    std::env::remove_var(FAILPOINT);
+    assert!(failed.is_err());
+    let t1 = "SELECT COUNT(*) AS n FROM posts WHERE ap_id = 'https://kogi.test/posts/t1'";
+    let threads = "SELECT COUNT(*) AS n FROM community_posts WHERE kind = 'thread'";
+    let published =
+        "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'community_post_published'";
+    for (sql, n) in [(t1, 0), (threads, 0), (published, 0)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    manage::publish_post(core, &c, thread, placement)
+        .await
+        .expect("thread");
+    for (sql, n) in [(t1, 1), (threads, 1), (published, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
+    // Chat: only members write, and the message comes with its event.
+    let html = "<p>hi</p>";
+    assert!(matches!(
+        manage::post_chat(core, rita, &c, "https://kogi.test/chat/x", html).await,
+        Err(Error::Forbidden(_))
+    ));
+    manage::post_chat(core, ann, &c, "https://kogi.test/chat/1", html)
+        .await
+        .expect("chat");
+    let chat = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'chat_posted'";
+    assert_eq!(count(core, chat).await, 1);
 }
 
 fn local_post(author_id: i64) -> NewPost {

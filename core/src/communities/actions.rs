@@ -386,17 +386,30 @@ pub async fn link_post(
     title: &str,
     thread_post_id: Option<i64>,
 ) -> Result<()> {
-    let (kind, title) = (
-        kind.to_string(),
-        title.chars().take(300).collect::<String>(),
-    );
+    let (kind, title) = (kind.to_string(), title.to_string());
+    crate::db::tx(&core.db, move |conn| {
+        link_post_in(conn, community_id, post_id, &kind, &title, thread_post_id)
+    })
+    .await
+}
+
+/// [`link_post`] inside the caller's transaction.
+pub fn link_post_in(
+    conn: &mut Conn,
+    community_id: i64,
+    post_id: i64,
+    kind: &str,
+    title: &str,
+    thread_post_id: Option<i64>,
+) -> Result<()> {
+    let title = title.chars().take(300).collect::<String>();
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         diesel::insert_into(community_posts::table)
             .values((
                 community_posts::post_id.eq(post_id),
                 community_posts::community_id.eq(community_id),
-                community_posts::kind.eq(&kind),
+                community_posts::kind.eq(kind),
                 community_posts::title.eq(&title),
                 community_posts::thread_post_id.eq(thread_post_id),
                 community_posts::created_at.eq(t),

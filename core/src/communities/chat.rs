@@ -8,7 +8,7 @@ use crate::accounts::Actor;
 use crate::error::Result;
 use crate::live::LiveEvent;
 use crate::schema::{actors, community_chat};
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, now, Core};
 
 pub const MAX_CHARS: usize = 1000;
 
@@ -32,14 +32,41 @@ pub async fn post(
     content_html: &str,
 ) -> Result<Option<ChatMessage>> {
     let (cid, ap_id, html) = (c.id(), ap_id.to_string(), content_html.to_string());
+    let msg = crate::db::tx(&core.db, move |conn| {
+        post_in(conn, cid, author_id, &ap_id, &html)
+    })
+    .await?;
+    if let Some(m) = &msg {
+        pushed(core, m).await;
+    }
+    Ok(msg)
+}
+
+/// Tells open chat pages about a stored message (after its transaction committed).
+pub async fn pushed(core: &Core, m: &ChatMessage) {
+    let ev = LiveEvent {
+        community_id: m.community_id,
+        message_id: m.id,
+    };
+    core.live.publish(&core.db, ev).await;
+}
+
+/// Stores a message inside the caller's transaction; `None` for a repeat of its id.
+pub fn post_in(
+    conn: &mut crate::db::Conn,
+    cid: i64,
+    author_id: i64,
+    ap_id: &str,
+    html: &str,
+) -> Result<Option<ChatMessage>> {
     let t = now();
-    let msg: Option<ChatMessage> = db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         Ok(diesel::insert_into(community_chat::table)
             .values((
                 community_chat::community_id.eq(cid),
                 community_chat::author_id.eq(author_id),
-                community_chat::ap_id.eq(&ap_id),
-                community_chat::content_html.eq(&html),
+                community_chat::ap_id.eq(ap_id),
+                community_chat::content_html.eq(html),
                 community_chat::created_at.eq(t),
             ))
             .on_conflict(community_chat::ap_id)
@@ -47,19 +74,7 @@ pub async fn post(
             .returning(ChatMessage::as_returning())
             .get_result(conn)
             .optional()?)
-    })?;
-    if let Some(m) = &msg {
-        core.live
-            .publish(
-                &core.db,
-                LiveEvent {
-                    community_id: cid,
-                    message_id: m.id,
-                },
-            )
-            .await;
-    }
-    Ok(msg)
+    })
 }
 
 /// The last `limit` messages, oldest first, with their authors.

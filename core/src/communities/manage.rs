@@ -4,9 +4,10 @@
 
 use diesel::prelude::*;
 
-use super::actions::{ban_in, set_locked_in, set_role_in};
+use super::actions::{ban_in, link_post_in, set_locked_in, set_role_in};
 use super::moderation::{
-    consume_invitation_in, invite_actor_in, set_pinned_in, use_invite_link_in,
+    consume_invitation_in, invite_actor_in, may_vote, record_remote_vote_in, set_pinned_in,
+    use_invite_link_in, vote_in,
 };
 use super::queries::{is_banned_in, role_of_in};
 use super::{Community, Role, Visibility};
@@ -15,7 +16,8 @@ use crate::db::{self, Conn};
 use crate::error::{Error, Result};
 use crate::follows::actions::FollowState;
 use crate::outbox::{self, DomainEvent};
-use crate::posts::actions::{mark_deleted_in, notify_in};
+use crate::posts::actions::{find_in as find_post_in, mark_deleted_in, notify_in};
+use crate::posts::{NewPost, Post};
 use crate::schema::{accounts, actors, community_posts, follows};
 use crate::{ids, with_conn, Core};
 
@@ -318,4 +320,152 @@ pub async fn join(
         return Ok(FollowState::Following);
     }
     crate::follows::actions::follow(core, person, &c.actor).await
+}
+
+/// Where a new post of a community goes.
+#[derive(Debug, Clone)]
+pub enum Placement {
+    /// A thread, with its title.
+    Thread { title: String },
+    /// A comment under the thread `thread_post_id`.
+    Comment { thread_post_id: i64 },
+}
+
+/// A local person's thread or comment in a community, in ONE transaction: the post, its
+/// place in the community and the `CommunityPostPublished` event whose `Create` reaches the
+/// members (a crash can no longer keep the post and lose its delivery). The caller checked
+/// that the author may post here.
+pub async fn publish_post(
+    core: &Core,
+    c: &Community,
+    new: NewPost,
+    placement: Placement,
+) -> Result<Post> {
+    let (cid, author) = (c.id(), new.author_id);
+    let post = db::tx(&core.db, move |conn| {
+        let (post, _) = crate::posts::upsert_in(conn, &new)?;
+        match &placement {
+            Placement::Thread { title } => link_post_in(conn, cid, post.id, "thread", title, None)?,
+            Placement::Comment { thread_post_id } => {
+                link_post_in(conn, cid, post.id, "comment", "", Some(*thread_post_id))?
+            }
+        }
+        outbox::apply_fails("publish_in_community")?;
+        let ev = DomainEvent::CommunityPostPublished {
+            post_id: post.id,
+            community_id: cid,
+        };
+        outbox::record(conn, author, &ev)?;
+        find_post_in(conn, post.id)?.ok_or(Error::NotFound)
+    })
+    .await?;
+    outbox::committed(core, "publish_in_community");
+    Ok(post)
+}
+
+/// A local person votes in a poll, in ONE transaction: counted here for a local poll (and a
+/// community's members' servers hear the new counts), or recorded and sent to a remote poll's
+/// author only (never to the group or anyone else).
+pub async fn vote(core: &Core, voter: &Actor, poll: &Post, choices: &[String]) -> Result<()> {
+    let Some(p) = poll.poll() else {
+        return Err(Error::invalid("poll", "not_a_poll"));
+    };
+    if choices.is_empty() || (!p.multiple && choices.len() > 1) {
+        return Err(Error::invalid("choices", "choices_invalid"));
+    }
+    if choices
+        .iter()
+        .any(|c| !p.options.iter().any(|o| &o.name == c))
+    {
+        return Err(Error::invalid("choices", "unknown_choice"));
+    }
+    // The same rule as for votes arriving here.
+    let checked = may_vote(core, poll, voter.id).await?;
+    let votes: Vec<(String, String)> = choices
+        .iter()
+        .map(|c| (c.clone(), ids::activity(&core.config.public_url, "vote")))
+        .collect();
+    let (pid, author, local, vid) = (poll.id, poll.author_id, poll.local, voter.id);
+    let sent = db::tx(&core.db, move |conn| {
+        if local {
+            let mut counted = false;
+            for (choice, ap_id) in &votes {
+                // The counts are recomputed from the votes, so the checked poll will do.
+                counted |= vote_in(conn, pid, checked.clone(), vid, choice, ap_id)?;
+            }
+            let in_community = with_conn!(conn, |c| {
+                Ok::<i64, Error>(
+                    community_posts::table
+                        .filter(community_posts::post_id.eq(pid))
+                        .count()
+                        .get_result(c)?,
+                )
+            })? > 0;
+            if counted && in_community {
+                outbox::record(conn, author, &DomainEvent::PollUpdated { post_id: pid })?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        let earlier = with_conn!(conn, |c| {
+            Ok::<i64, Error>(
+                crate::schema::poll_votes::table
+                    .filter(crate::schema::poll_votes::post_id.eq(pid))
+                    .filter(crate::schema::poll_votes::actor_id.eq(vid))
+                    .count()
+                    .get_result(c)?,
+            )
+        })?;
+        if earlier > 0 {
+            return Err(Error::invalid("poll", "already_voted"));
+        }
+        for (choice, ap_id) in votes {
+            record_remote_vote_in(conn, pid, vid, &choice, &ap_id)?;
+            let ev = DomainEvent::VoteSent {
+                post_id: pid,
+                choice,
+                vote_ap_id: ap_id,
+            };
+            outbox::record(conn, vid, &ev)?;
+        }
+        Ok(true)
+    })
+    .await?;
+    if sent {
+        outbox::committed(core, "vote");
+    }
+    Ok(())
+}
+
+/// A local member writes in a community's chat (here or on another server), in ONE
+/// transaction with the `ChatPosted` event; open chat pages hear of it once committed.
+pub async fn post_chat(
+    core: &Core,
+    author: &Actor,
+    c: &Community,
+    ap_id: &str,
+    html: &str,
+) -> Result<super::chat::ChatMessage> {
+    let (cid, gid, aid) = (c.id(), c.actor.id, author.id);
+    let (ap_id, html) = (ap_id.to_string(), html.to_string());
+    let msg = db::tx(&core.db, move |conn| {
+        if is_banned_in(conn, cid, aid)? {
+            return Err(Error::Forbidden("banned"));
+        }
+        if role_of_in(conn, cid, gid, aid)?.is_none() {
+            return Err(Error::Forbidden("members_only"));
+        }
+        let msg = super::chat::post_in(conn, cid, aid, &ap_id, &html)?
+            .ok_or(Error::Internal("chat message not stored".into()))?;
+        let ev = DomainEvent::ChatPosted {
+            message_id: msg.id,
+            community_id: cid,
+        };
+        outbox::record(conn, aid, &ev)?;
+        Ok(msg)
+    })
+    .await?;
+    outbox::committed(core, "post_chat");
+    super::chat::pushed(core, &msg).await;
+    Ok(msg)
 }

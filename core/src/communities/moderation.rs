@@ -271,32 +271,45 @@ pub async fn vote(
     choice: &str,
     ap_id: &str,
 ) -> Result<bool> {
-    let mut poll = may_vote(core, post, actor_id).await?;
+    let poll = may_vote(core, post, actor_id).await?;
     if !poll.options.iter().any(|o| o.name == choice) {
         return Err(Error::invalid("choice", "unknown_choice"));
     }
-    let (pid, choice, ap_id, multiple) = (
-        post.id,
-        choice.to_string(),
-        ap_id.to_string(),
-        poll.multiple,
-    );
+    let (pid, choice, ap_id) = (post.id, choice.to_string(), ap_id.to_string());
+    crate::db::tx(&core.db, move |conn| {
+        vote_in(conn, pid, poll, actor_id, &choice, &ap_id)
+    })
+    .await
+}
+
+/// Counts one vote for `choice` in the poll of post `pid` (as `poll` holds it, checked by
+/// [`may_vote`]) inside the caller's transaction; false for a repeat or a second choice in
+/// a single-choice poll.
+pub fn vote_in(
+    conn: &mut crate::db::Conn,
+    pid: i64,
+    mut poll: Poll,
+    actor_id: i64,
+    choice: &str,
+    ap_id: &str,
+) -> Result<bool> {
+    let multiple = poll.multiple;
     let t = now();
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         let earlier: Vec<String> = poll_votes::table
             .filter(poll_votes::post_id.eq(pid))
             .filter(poll_votes::actor_id.eq(actor_id))
             .select(poll_votes::choice)
             .load(conn)?;
-        if earlier.contains(&choice) || (!multiple && !earlier.is_empty()) {
+        if earlier.iter().any(|e| e == choice) || (!multiple && !earlier.is_empty()) {
             return Ok(false);
         }
         diesel::insert_into(poll_votes::table)
             .values((
                 poll_votes::post_id.eq(pid),
                 poll_votes::actor_id.eq(actor_id),
-                poll_votes::choice.eq(&choice),
-                poll_votes::ap_id.eq(&ap_id),
+                poll_votes::choice.eq(choice),
+                poll_votes::ap_id.eq(ap_id),
                 poll_votes::created_at.eq(t),
             ))
             .execute(conn)?;
@@ -336,14 +349,28 @@ pub async fn record_remote_vote(
     ap_id: &str,
 ) -> Result<()> {
     let (choice, ap_id) = (choice.to_string(), ap_id.to_string());
+    crate::db::tx(&core.db, move |conn| {
+        record_remote_vote_in(conn, post_id, actor_id, &choice, &ap_id)
+    })
+    .await
+}
+
+/// [`record_remote_vote`] inside the caller's transaction.
+pub fn record_remote_vote_in(
+    conn: &mut crate::db::Conn,
+    post_id: i64,
+    actor_id: i64,
+    choice: &str,
+    ap_id: &str,
+) -> Result<()> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    crate::with_conn!(conn, |conn| {
         diesel::insert_into(poll_votes::table)
             .values((
                 poll_votes::post_id.eq(post_id),
                 poll_votes::actor_id.eq(actor_id),
-                poll_votes::choice.eq(&choice),
-                poll_votes::ap_id.eq(&ap_id),
+                poll_votes::choice.eq(choice),
+                poll_votes::ap_id.eq(ap_id),
                 poll_votes::created_at.eq(t),
             ))
             .on_conflict_do_nothing()

@@ -1,14 +1,16 @@
 //! Communities: posts, polls and chat messages published in a community.
 
 use kogi_core::accounts::Actor;
-use kogi_core::communities::{moderation, store, Community};
+use kogi_core::communities::{store, Community};
 use kogi_core::posts::{self, NewPost, Post, Visibility as PostVisibility};
 use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
 use crate::delivery::Federation;
 use crate::notes::{compose_html, scan};
+use crate::outbox::Outgoing;
 use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
+use kogi_core::communities::manage::Placement;
 use kogi_core::ids::activity as new_id;
 
 impl Federation {
@@ -90,40 +92,42 @@ impl Federation {
             announce_count: 0,
             recipients: vec![(c.actor.id, false)],
         };
-        let (post, _) = posts::upsert(&self.core, new).await?;
-        let to = if c.is_public() {
-            json!([c.actor.ap_id, PUBLIC])
-        } else {
-            json!([c.actor.ap_id])
+        let placement = match in_reply_to {
+            None => Placement::Thread {
+                title: title.unwrap_or_default(),
+            },
+            Some(parent) => Placement::Comment {
+                thread_post_id: self.thread_of(parent).await?.map_or(parent.id, |t| t.id),
+            },
         };
-        let mut obj = json!({
-            "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
-            "id": ap_id,
-            "type": if title.is_some() { "Page" } else { "Note" },
-            "attributedTo": author.ap_id,
-            "content": html,
-            "mediaType": "text/html",
-            "source": {"content": text, "mediaType": "text/markdown"},
-            "url": ap_id,
-            "published": post.published_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "to": to,
-            "cc": [],
-            "audience": c.actor.ap_id,
-            "tag": tags.iter().map(|t| json!({"type": "Hashtag", "name": format!("#{t}"), "href": format!("{base}/tags/{}", t.to_lowercase())})).collect::<Vec<_>>(),
-        });
-        if let Some(t) = &title {
-            obj["name"] = json!(t);
-        }
-        if let Some(p) = &poll {
-            obj["type"] = json!("Question");
-            obj[if p.multiple { "anyOf" } else { "oneOf" }] = json!(p.options.iter().map(|o| json!({"type": "Note", "name": o.name, "replies": {"type": "Collection", "totalItems": o.votes}})).collect::<Vec<_>>());
-        }
-        if let Some(p) = in_reply_to {
-            obj["inReplyTo"] = json!(p.ap_id);
-        }
+        kogi_core::communities::manage::publish_post(&self.core, c, new, placement).await
+    }
+
+    /// The `Create` of a local person's community post, built from the stored post: relayed
+    /// by a local group (a thread also as `Announce(Page)`), or sent to a remote group and,
+    /// for a comment, to the remote author it answers.
+    pub(crate) async fn community_post_activities(
+        &self,
+        post: &Post,
+        c: &Community,
+    ) -> Result<Vec<Outgoing>> {
+        let Some(author) = kogi_core::actors::find_by_id(&self.core, post.author_id).await? else {
+            return Ok(Vec::new());
+        };
+        let title = store::post_link(&self.core, post.id)
+            .await?
+            .filter(|l| l.kind == "thread")
+            .map(|l| l.title);
+        let obj = community_object(
+            post,
+            &author,
+            c,
+            title.as_deref(),
+            &self.core.config.public_url,
+        );
         let create = json!({
             "@context": AS_CONTEXT,
-            "id": format!("{ap_id}/activity"),
+            "id": format!("{}/activity", post.ap_id),
             "type": "Create",
             "actor": author.ap_id,
             "to": obj["to"].clone(),
@@ -131,95 +135,91 @@ impl Federation {
             "audience": c.actor.ap_id,
             "object": obj.clone(),
         });
-        self.link(c, &post, &obj, in_reply_to).await?;
+        let parent = match &post.in_reply_to_ap_id {
+            Some(id) => posts::find_by_ap_id(&self.core, id).await?,
+            None => None,
+        };
         if c.row.local {
-            self.relay(c, &create, in_reply_to.is_none().then_some(&obj))
-                .await?;
-        } else {
-            let mut inboxes = vec![c.actor.inbox_url.clone()];
-            if let Some(p) = in_reply_to {
-                if let Some(a) = kogi_core::actors::find_by_id(&self.core, p.author_id).await? {
-                    if !a.local {
-                        inboxes.push(a.inbox_url);
-                    }
+            let thread = post.in_reply_to_ap_id.is_none().then_some(&obj);
+            return self.relayed(c, &create, thread).await;
+        }
+        let mut inboxes = vec![c.actor.inbox_url.clone()];
+        if let Some(p) = parent {
+            if let Some(a) = kogi_core::actors::find_by_id(&self.core, p.author_id).await? {
+                if !a.local {
+                    inboxes.push(a.inbox_url);
                 }
             }
-            inboxes.sort();
-            inboxes.dedup();
-            self.enqueue(&create, author.id, &inboxes).await?;
         }
-        Ok(post)
+        inboxes.sort();
+        inboxes.dedup();
+        Ok(vec![Outgoing {
+            activity: create,
+            actor_id: author.id,
+            inboxes,
+        }])
     }
 
     /// Sends the poll's new counts (`Update` of the `Question`) to its community's members.
     pub(super) async fn announce_poll_results(&self, poll: &Post) -> Result<()> {
-        let Some(fresh) = posts::find(&self.core, poll.id).await? else {
-            return Ok(());
-        };
-        let Some(link) = store::post_link(&self.core, poll.id).await? else {
-            return Ok(());
-        };
-        let Some(c) = store::find(&self.core, link.community_id).await? else {
-            return Ok(());
-        };
-        let author = kogi_core::actors::find_by_id(&self.core, fresh.author_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let doc = self.post_document(&fresh).await?;
-        let update = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "update"),
-            "type": "Update", "actor": author.ap_id, "to": doc["to"].clone(), "object": doc});
-        if c.row.local {
-            self.relay(&c, &update, None).await?;
+        for out in self.poll_update_activities(poll.id).await? {
+            self.enqueue(&out.activity, out.actor_id, &out.inboxes)
+                .await?;
         }
         Ok(())
     }
 
-    /// A local person votes: counted here for a local poll, else sent to the poll's author
-    /// only (never to the group or anyone else).
-    pub async fn vote(&self, voter: &Actor, poll: &Post, choices: &[String]) -> Result<()> {
-        let Some(p) = poll.poll() else {
-            return Err(Error::invalid("poll", "not_a_poll"));
+    /// The `Update` of a local community's poll with its current counts, relayed by the
+    /// group; nothing for a poll elsewhere.
+    pub(crate) async fn poll_update_activities(&self, poll_id: i64) -> Result<Vec<Outgoing>> {
+        let Some(fresh) = posts::find(&self.core, poll_id).await? else {
+            return Ok(Vec::new());
         };
-        if choices.is_empty() || (!p.multiple && choices.len() > 1) {
-            return Err(Error::invalid("choices", "choices_invalid"));
+        let Some(link) = store::post_link(&self.core, poll_id).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(c) = store::find(&self.core, link.community_id).await? else {
+            return Ok(Vec::new());
+        };
+        if !c.row.local || fresh.deleted_at.is_some() {
+            return Ok(Vec::new());
         }
-        for c in choices {
-            if !p.options.iter().any(|o| &o.name == c) {
-                return Err(Error::invalid("choices", "unknown_choice"));
-            }
-        }
-        // The same rule as for votes arriving here (checked again as each vote is counted).
-        moderation::may_vote(&self.core, poll, voter.id).await?;
-        let base = self.core.config.public_url.clone();
-        if poll.local {
-            let mut counted = false;
-            for c in choices {
-                counted |=
-                    moderation::vote(&self.core, poll, voter.id, c, &new_id(&base, "vote")).await?;
-            }
-            if counted {
-                self.announce_poll_results(poll).await?;
-            }
-            return Ok(());
-        }
-        let earlier = moderation::voted(&self.core, poll.id, voter.id).await?;
-        if !earlier.is_empty() {
-            return Err(Error::invalid("poll", "already_voted"));
-        }
-        let author = kogi_core::actors::find_by_id(&self.core, poll.author_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        for c in choices {
-            let id = new_id(&base, "vote");
-            let note = json!({"id": id, "type": "Note", "name": c, "attributedTo": voter.ap_id,
-                "inReplyTo": poll.ap_id, "to": [author.ap_id]});
-            let create = json!({"@context": AS_CONTEXT, "id": format!("{id}/activity"), "type": "Create",
-                "actor": voter.ap_id, "to": [author.ap_id], "object": note});
-            self.enqueue(&create, voter.id, std::slice::from_ref(&author.inbox_url))
-                .await?;
-            moderation::record_remote_vote(&self.core, poll.id, voter.id, c, &id).await?;
-        }
-        Ok(())
+        let Some(author) = kogi_core::actors::find_by_id(&self.core, fresh.author_id).await? else {
+            return Ok(Vec::new());
+        };
+        let doc = self.post_document(&fresh).await?;
+        let update = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "update"),
+            "type": "Update", "actor": author.ap_id, "to": doc["to"].clone(), "object": doc});
+        self.relayed(&c, &update, None).await
+    }
+
+    /// A local person's vote in a remote poll: `Create` of a `Note` named after the choice,
+    /// to the poll's author only.
+    pub(crate) async fn vote_activities(
+        &self,
+        voter_id: i64,
+        poll_id: i64,
+        choice: &str,
+        vote_ap_id: &str,
+    ) -> Result<Vec<Outgoing>> {
+        let (Some(voter), Some(poll)) = (
+            kogi_core::actors::find_by_id(&self.core, voter_id).await?,
+            posts::find(&self.core, poll_id).await?,
+        ) else {
+            return Ok(Vec::new());
+        };
+        let Some(author) = kogi_core::actors::find_by_id(&self.core, poll.author_id).await? else {
+            return Ok(Vec::new());
+        };
+        let note = json!({"id": vote_ap_id, "type": "Note", "name": choice, "attributedTo": voter.ap_id,
+            "inReplyTo": poll.ap_id, "to": [author.ap_id]});
+        let create = json!({"@context": AS_CONTEXT, "id": format!("{vote_ap_id}/activity"), "type": "Create",
+            "actor": voter.ap_id, "to": [author.ap_id], "object": note});
+        Ok(vec![Outgoing {
+            activity: create,
+            actor_id: voter.id,
+            inboxes: vec![author.inbox_url],
+        }])
     }
 
     /// A chat message as a `Note` addressed to the group only.
@@ -245,6 +245,14 @@ impl Federation {
     /// The group forwards a chat message to its members' inboxes only (never its outbox or a
     /// public timeline).
     pub(super) async fn forward_chat(&self, c: &Community, create: &Value) -> Result<()> {
+        let out = self.chat_forward(c, create).await?;
+        self.enqueue(&out.activity, out.actor_id, &out.inboxes)
+            .await?;
+        Ok(())
+    }
+
+    /// The group's `Announce` of a chat message's `Create`, to its members.
+    async fn chat_forward(&self, c: &Community, create: &Value) -> Result<Outgoing> {
         let mut inner = create.clone();
         if let Some(o) = inner.as_object_mut() {
             o.remove("@context");
@@ -259,8 +267,36 @@ impl Federation {
             "object": inner,
         });
         let inboxes = kogi_core::follows::follower_inboxes(&self.core, c.actor.id).await?;
-        self.enqueue(&announce, c.actor.id, &inboxes).await?;
-        Ok(())
+        Ok(Outgoing {
+            activity: announce,
+            actor_id: c.actor.id,
+            inboxes,
+        })
+    }
+
+    /// A local member's chat message: forwarded by a local group, or sent to a remote one.
+    pub(crate) async fn chat_activities(
+        &self,
+        message_id: i64,
+        community_id: i64,
+    ) -> Result<Vec<Outgoing>> {
+        let (Some((msg, author)), Some(c)) = (
+            kogi_core::communities::chat::find(&self.core, message_id).await?,
+            store::find(&self.core, community_id).await?,
+        ) else {
+            return Ok(Vec::new());
+        };
+        let note = Self::chat_note(&msg, &author, &c);
+        let create = json!({"@context": AS_CONTEXT, "id": format!("{}/activity", msg.ap_id), "type": "Create",
+            "actor": author.ap_id, "to": [c.actor.ap_id], "object": note});
+        if c.row.local {
+            return Ok(vec![self.chat_forward(&c, &create).await?]);
+        }
+        Ok(vec![Outgoing {
+            activity: create,
+            actor_id: author.id,
+            inboxes: vec![c.actor.inbox_url.clone()],
+        }])
     }
 
     /// A local member writes in a community's chat (here or on another server).
@@ -277,28 +313,52 @@ impl Federation {
         if text.chars().count() > kogi_core::communities::chat::MAX_CHARS {
             return Err(Error::invalid("content", "field_too_long"));
         }
-        if store::is_banned(&self.core, c, author.id).await? {
-            return Err(Error::Forbidden("banned"));
-        }
-        if store::role_of(&self.core, c, author.id).await?.is_none() {
-            return Err(Error::Forbidden("members_only"));
-        }
         let base = self.core.config.public_url.clone();
-        let token = kogi_core::ids::token();
-        let ap_id = format!("{base}/chat/{token}");
+        let ap_id = format!("{base}/chat/{}", kogi_core::ids::token());
         let html = compose_html(text, &[], &base);
-        let msg = kogi_core::communities::chat::post(&self.core, c, author.id, &ap_id, &html)
-            .await?
-            .ok_or(Error::Internal("chat message not stored".into()))?;
-        let note = Self::chat_note(&msg, author, c);
-        let create = json!({"@context": AS_CONTEXT, "id": format!("{ap_id}/activity"), "type": "Create",
-            "actor": author.ap_id, "to": [c.actor.ap_id], "object": note});
-        if c.row.local {
-            self.forward_chat(c, &create).await?;
-        } else {
-            self.enqueue(&create, author.id, std::slice::from_ref(&c.actor.inbox_url))
-                .await?;
-        }
-        Ok(msg)
+        kogi_core::communities::manage::post_chat(&self.core, author, c, &ap_id, &html).await
     }
+}
+
+/// A community post as sent: a `Page` (thread, with its title), `Note` (comment) or
+/// `Question` (poll), addressed to the group (and the public for a public community).
+fn community_object(
+    post: &Post,
+    author: &Actor,
+    c: &Community,
+    title: Option<&str>,
+    base: &str,
+) -> Value {
+    let to = if c.is_public() {
+        json!([c.actor.ap_id, PUBLIC])
+    } else {
+        json!([c.actor.ap_id])
+    };
+    let tags = post.tags();
+    let mut obj = json!({
+        "@context": [AS_CONTEXT, {"kogi": KOGI_NS}],
+        "id": post.ap_id,
+        "type": if title.is_some() { "Page" } else { "Note" },
+        "attributedTo": author.ap_id,
+        "content": post.content_html,
+        "mediaType": "text/html",
+        "source": {"content": post.source_text.clone().unwrap_or_default(), "mediaType": "text/markdown"},
+        "url": post.url.clone().unwrap_or_else(|| post.ap_id.clone()),
+        "published": post.published_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "to": to,
+        "cc": [],
+        "audience": c.actor.ap_id,
+        "tag": tags.iter().map(|t| json!({"type": "Hashtag", "name": format!("#{t}"), "href": format!("{base}/tags/{}", t.to_lowercase())})).collect::<Vec<_>>(),
+    });
+    if let Some(t) = title {
+        obj["name"] = json!(t);
+    }
+    if let Some(p) = post.poll() {
+        obj["type"] = json!("Question");
+        obj[if p.multiple { "anyOf" } else { "oneOf" }] = json!(p.options.iter().map(|o| json!({"type": "Note", "name": o.name, "replies": {"type": "Collection", "totalItems": o.votes}})).collect::<Vec<_>>());
+    }
+    if let Some(parent) = &post.in_reply_to_ap_id {
+        obj["inReplyTo"] = json!(parent);
+    }
+    obj
 }

@@ -260,6 +260,34 @@ impl Federation {
                     .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
                 self.relayed(&c, &activity, None).await
             }
+            DomainEvent::CommunityPostPublished {
+                post_id,
+                community_id,
+            } => {
+                let (Some(post), Some(c)) = (
+                    kogi_core::posts::find(&self.core, *post_id).await?,
+                    kogi_core::communities::store::find(&self.core, *community_id).await?,
+                ) else {
+                    return Ok(Vec::new());
+                };
+                if post.deleted_at.is_some() {
+                    return Ok(Vec::new());
+                }
+                self.community_post_activities(&post, &c).await
+            }
+            DomainEvent::PollUpdated { post_id } => self.poll_update_activities(*post_id).await,
+            DomainEvent::VoteSent {
+                post_id,
+                choice,
+                vote_ap_id,
+            } => {
+                self.vote_activities(actor_id, *post_id, choice, vote_ap_id)
+                    .await
+            }
+            DomainEvent::ChatPosted {
+                message_id,
+                community_id,
+            } => self.chat_activities(*message_id, *community_id).await,
             DomainEvent::PinChanged { .. }
             | DomainEvent::LockChanged { .. }
             | DomainEvent::ModeratorChanged { .. }

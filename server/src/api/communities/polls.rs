@@ -22,6 +22,6 @@ pub async fn vote(
     let c = resolve(&state, &reference).await?;
     may_read(&state, &c, Some(me)).await?;
     let (_, p) = thread_in(&state, &c, id).await?;
-    state.fed.vote(me, &p, &body.choices).await?;
+    kogi_core::communities::manage::vote(&state.core, me, &p, &body.choices).await?;
     Ok(StatusCode::NO_CONTENT)
 }

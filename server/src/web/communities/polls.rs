@@ -24,7 +24,7 @@ pub async fn vote(
     readable(&ctx, &c).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
     let to = format!("{}/threads/{}", page_of(&c), t.id);
-    match ctx.state.fed.vote(&me, &t, &choices).await {
+    match kogi_core::communities::manage::vote(&ctx.state.core, &me, &t, &choices).await {
         Ok(()) => Ok(ctx.redirect_with_flash(&to, "success", "vote_counted")),
         Err(kogi_core::Error::Invalid { .. }) => {
             Ok(ctx.redirect_with_flash(&to, "error", "vote_invalid"))
