@@ -65,6 +65,9 @@ pub enum DomainEvent {
     /// A local community relays an activity it received (verified, stored as received) to
     /// its members: `Announce` of it by the group. The event's actor is the community's.
     Relayed { community_id: i64, activity: String },
+    /// A local actor's profile (a person's or a community's) changed: `Update` with its
+    /// current document, to its followers. Several in one round collapse into one.
+    ActorUpdated { actor_id: i64 },
     /// A local person posted a thread or comment in a community: `Create`, relayed by a
     /// local group (and the thread announced itself), or sent to a remote group's inbox.
     CommunityPostPublished { post_id: i64, community_id: i64 },
@@ -138,6 +141,7 @@ impl DomainEvent {
             DomainEvent::PostEdited { .. } => "post_edited",
             DomainEvent::PostDeleted { .. } => "post_deleted",
             DomainEvent::Relayed { .. } => "relayed",
+            DomainEvent::ActorUpdated { .. } => "actor_updated",
             DomainEvent::CommunityPostPublished { .. } => "community_post_published",
             DomainEvent::PollUpdated { .. } => "poll_updated",
             DomainEvent::VoteSent { .. } => "vote_sent",

@@ -113,7 +113,7 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
     let skills = skills.map(|v| to_json(&v));
     let links = links.map(|v| to_json(&v));
     let (actor_id, account_id) = (person.actor.id, person.account.id);
-    db_tx!(core.db, |conn| {
+    let actor = db_tx!(core.db, |conn| {
         let t = now();
         if let Some(v) = &display_name {
             diesel::update(actors::table.find(actor_id))
@@ -150,11 +150,20 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
                 .set(accounts::language.eq(v))
                 .execute(conn)?;
         }
-        Ok(diesel::update(actors::table.find(actor_id))
+        let actor = diesel::update(actors::table.find(actor_id))
             .set(actors::updated_at.eq(t))
             .returning(Actor::as_returning())
-            .get_result(conn)?)
-    })
+            .get_result(conn)?;
+        // Followers' servers hear of the change (an `Update` of the actor).
+        crate::outbox::record(
+            &mut crate::db::Conn::from(&mut *conn),
+            actor_id,
+            &crate::outbox::DomainEvent::ActorUpdated { actor_id },
+        )?;
+        Ok(actor)
+    })?;
+    crate::outbox::committed(core, "update_profile");
+    Ok(actor)
 }
 
 /// Checks and re-encodes an uploaded avatar (on a blocking thread) without storing anything,
@@ -183,16 +192,23 @@ pub async fn set_avatar(core: &Core, person: &Person, webp: Option<Vec<u8>>) -> 
     let actor_id = person.actor.id;
     let stored = new_path.clone();
     let result = db_tx!(core.db, |conn| {
-        Ok(diesel::update(actors::table.find(actor_id))
+        let actor = diesel::update(actors::table.find(actor_id))
             .set((
                 actors::avatar_path.eq(&stored),
                 actors::updated_at.eq(now()),
             ))
             .returning(Actor::as_returning())
-            .get_result(conn)?)
+            .get_result(conn)?;
+        crate::outbox::record(
+            &mut crate::db::Conn::from(&mut *conn),
+            actor_id,
+            &crate::outbox::DomainEvent::ActorUpdated { actor_id },
+        )?;
+        Ok(actor)
     });
     match result {
         Ok(actor) => {
+            crate::outbox::committed(core, "set_avatar");
             if let Some(old) = &person.actor.avatar_path {
                 media::remove(&media_dir, old);
             }

@@ -207,8 +207,15 @@ pub async fn update(core: &Core, c: &Community, input: CommunityInput) -> Result
                 communities::updated_at.eq(t),
             ))
             .execute(conn)?;
+        // Members' servers hear of the change (an `Update` of the group).
+        crate::outbox::record(
+            &mut crate::db::Conn::from(&mut *conn),
+            aid,
+            &crate::outbox::DomainEvent::ActorUpdated { actor_id: aid },
+        )?;
         Ok(())
     })?;
+    crate::outbox::committed(core, "update_community");
     find(core, cid).await?.ok_or(Error::NotFound)
 }
 
@@ -276,6 +283,11 @@ pub async fn set_picture(
                     .execute(conn)?;
             }
         }
+        crate::outbox::record(
+            &mut crate::db::Conn::from(&mut *conn),
+            aid,
+            &crate::outbox::DomainEvent::ActorUpdated { actor_id: aid },
+        )?;
         Ok(())
     });
     let old = match which {
@@ -284,6 +296,7 @@ pub async fn set_picture(
     };
     match res {
         Ok(()) => {
+            crate::outbox::committed(core, "set_community_picture");
             if let Some(o) = old {
                 crate::media::remove(&media_dir, &o);
             }

@@ -6,19 +6,42 @@ use kogi_core::follows;
 use serde_json::{json, Value};
 
 use crate::delivery::Federation;
+use crate::outbox::Outgoing;
 use crate::vocab::AS_CONTEXT;
 use kogi_core::ids::activity as new_id;
 
 impl Federation {
-    /// Sends `Update` of a local actor to its followers (after a profile edit).
-    pub async fn announce_profile_update(&self, actor: &Actor) -> kogi_core::Result<()> {
-        let (followers, following) = follows::counts(&self.core, actor.id).await?;
-        let doc = crate::actors::local_actor_json(actor, &self.base(), followers, following);
-        self.send_actor_update(actor, doc).await
+    /// The `Update` of a local person's or community's current document, to its followers
+    /// (the `ActorUpdated` outbox event). Nothing for an actor that is gone.
+    pub(crate) async fn actor_update_activities(
+        &self,
+        actor_id: i64,
+    ) -> kogi_core::Result<Vec<Outgoing>> {
+        let Some(actor) = kogi_core::actors::find_by_id(&self.core, actor_id).await? else {
+            return Ok(Vec::new());
+        };
+        let doc = match kogi_core::communities::store::find_by_actor(&self.core, actor_id).await? {
+            Some(c) => crate::communities::group_json(&c, &self.base()),
+            None => {
+                let (followers, following) = follows::counts(&self.core, actor.id).await?;
+                crate::actors::local_actor_json(&actor, &self.base(), followers, following)
+            }
+        };
+        let (activity, inboxes) = self.actor_update(&actor, doc).await?;
+        Ok(vec![Outgoing {
+            activity,
+            actor_id,
+            inboxes,
+        }])
     }
 
-    /// Sends `Update` of a local actor's document (a person's, a group's) to its followers.
-    pub async fn send_actor_update(&self, actor: &Actor, doc: Value) -> kogi_core::Result<()> {
+    /// `Update` of a local actor's document (a person's, a group's), with its followers'
+    /// inboxes.
+    async fn actor_update(
+        &self,
+        actor: &Actor,
+        doc: Value,
+    ) -> kogi_core::Result<(Value, Vec<String>)> {
         let activity = json!({
             "@context": doc["@context"].clone(),
             "id": new_id(&self.base(), "update"),
@@ -28,8 +51,7 @@ impl Federation {
             "object": doc,
         });
         let inboxes = follows::follower_inboxes(&self.core, actor.id).await?;
-        self.enqueue(&activity, actor.id, &inboxes).await?;
-        Ok(())
+        Ok((activity, inboxes))
     }
 
     /// Sends `Delete` of a local actor to every instance ever seen (a deleted account must

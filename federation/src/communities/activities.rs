@@ -7,7 +7,7 @@ use kogi_core::posts::Post;
 use kogi_core::{Error, Result};
 use serde_json::{json, Value};
 
-use super::objects::{group_json, title_from_content};
+use super::objects::title_from_content;
 use crate::delivery::Federation;
 use crate::outbox::Outgoing;
 use crate::vocab::{AS_CONTEXT, KOGI_NS, PUBLIC};
@@ -146,13 +146,6 @@ impl Federation {
             activity: serde_json::to_string(activity)
                 .map_err(|e| Error::Internal(e.to_string()))?,
         }))
-    }
-
-    /// Sends a local community's edited profile (`Update` of the `Group`) to its members'
-    /// servers.
-    pub async fn update_community(&self, c: &Community) -> Result<()> {
-        self.send_actor_update(&c.actor, group_json(c, &self.core.config.public_url))
-            .await
     }
 
     /// Relays a received activity about a post of a local community (a like, a deletion by

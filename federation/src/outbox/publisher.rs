@@ -53,11 +53,22 @@ impl Federation {
         let events = kogi_core::db::run(&self.core.db, |c| outbox::unpublished(c, BATCH)).await?;
         let mut stalled: HashSet<i64> = HashSet::new();
         let mut published = 0;
-        for ev in events {
+        for (i, ev) in events.iter().enumerate() {
             if stalled.contains(&ev.actor_id) {
                 continue;
             }
-            match self.publish_event(&ev).await {
+            // A profile edited twice in a row (its text, then its avatar) is sent once, with
+            // the later document.
+            let superseded = ev.kind == "actor_updated"
+                && events[i + 1..]
+                    .iter()
+                    .any(|later| later.kind == ev.kind && later.payload == ev.payload);
+            let done = if superseded {
+                self.skip_event(ev.id).await
+            } else {
+                self.publish_event(ev).await
+            };
+            match done {
                 Ok(()) => published += 1,
                 Err(e) => {
                     tracing::warn!(event = ev.id, kind = %ev.kind, error = %e, "outbox event not published yet");
@@ -69,6 +80,14 @@ impl Federation {
             self.wake.notify_waiters();
         }
         Ok(published)
+    }
+
+    /// Marks an event published without sending anything (a later one supersedes it).
+    async fn skip_event(&self, event_id: i64) -> Result<()> {
+        kogi_core::db::tx(&self.core.db, move |conn| {
+            outbox::mark_published(conn, event_id).map(|_| ())
+        })
+        .await
     }
 
     /// Builds the event's activities (reads only, outside any transaction), then queues them
@@ -260,6 +279,7 @@ impl Federation {
                     .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
                 self.relayed(&c, &activity, None).await
             }
+            DomainEvent::ActorUpdated { actor_id } => self.actor_update_activities(*actor_id).await,
             DomainEvent::CommunityPostPublished {
                 post_id,
                 community_id,

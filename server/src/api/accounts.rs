@@ -336,7 +336,6 @@ pub async fn update_me(
     let person = accounts::find_person_by_account_id(&state.core.db, user.person.account.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    state.fed.announce_profile_update(&person.actor).await?;
     Ok(Json(me_of(&state, &person)))
 }
 

@@ -152,10 +152,6 @@ pub async fn profile_save(ctx: WebCtx, mut multipart: Multipart) -> Result<Respo
     } else if get("remove_avatar") == "1" && person.actor.avatar_path.is_some() {
         accounts::set_avatar(&ctx.state.core, &person, None).await?;
     }
-    if let Ok(Some(updated)) = kogi_core::actors::find_by_id(&ctx.state.core, person.actor.id).await
-    {
-        ctx.state.fed.announce_profile_update(&updated).await?;
-    }
     Ok(ctx.redirect_with_flash("/settings/profile", "success", "profile_saved"))
 }
 

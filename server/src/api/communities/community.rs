@@ -51,7 +51,6 @@ pub async fn update(
         body.portfolios = Some(state.fed.portfolio_urls(&list).await?);
     }
     let c = store::update(&state.core, &c, body).await?;
-    state.fed.update_community(&c).await?;
     Ok(Json(view(&state, &c, Some(me)).await?))
 }
 
@@ -71,7 +70,6 @@ pub(crate) async fn put_picture(
     let bytes = crate::api::file_field(multipart, field).await?;
     let webp = store::prepare_picture(&state.core, which, bytes).await?;
     let c = store::set_picture(&state.core, &c, which, Some(webp)).await?;
-    state.fed.update_community(&c).await?;
     Ok(Json(view(&state, &c, Some(me)).await?))
 }
 

@@ -260,10 +260,7 @@ pub async fn edit_save(
         ..Default::default()
     };
     match store::update(&ctx.state.core, &c, input).await {
-        Ok(c) => {
-            ctx.state.fed.update_community(&c).await?;
-            Ok(ctx.redirect_with_flash(&back, "success", "community_saved"))
-        }
+        Ok(_) => Ok(ctx.redirect_with_flash(&back, "success", "community_saved")),
         Err(e) => refused(&ctx, &back, e),
     }
 }
@@ -291,7 +288,6 @@ pub async fn picture(
         Ok(w) => w,
         Err(_) => return Ok(ctx.redirect_with_flash(&back, "error", "community_picture_invalid")),
     };
-    let c = store::set_picture(&ctx.state.core, &c, which, Some(webp)).await?;
-    ctx.state.fed.update_community(&c).await?;
+    store::set_picture(&ctx.state.core, &c, which, Some(webp)).await?;
     Ok(ctx.redirect_with_flash(&back, "success", "community_saved"))
 }
