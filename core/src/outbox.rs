@@ -84,6 +84,9 @@ pub enum DomainEvent {
     /// A local member wrote in a community's chat: the group forwards it to its members, or
     /// it goes to a remote group's inbox.
     ChatPosted { message_id: i64, community_id: i64 },
+    /// A local group forwards a chat message a member on another server sent it: `Announce`
+    /// of the received `Create` (kept as received), to its members' inboxes only.
+    ChatRelayed { community_id: i64, activity: String },
     /// A moderator pinned or unpinned a thread of a local community (an announcement is a
     /// pin that notifies): `Add`/`Remove` on the featured collection, relayed by the group.
     PinChanged {
@@ -146,6 +149,7 @@ impl DomainEvent {
             DomainEvent::PollUpdated { .. } => "poll_updated",
             DomainEvent::VoteSent { .. } => "vote_sent",
             DomainEvent::ChatPosted { .. } => "chat_posted",
+            DomainEvent::ChatRelayed { .. } => "chat_relayed",
             DomainEvent::PinChanged { .. } => "pin_changed",
             DomainEvent::LockChanged { .. } => "lock_changed",
             DomainEvent::ModeratorChanged { .. } => "moderator_changed",

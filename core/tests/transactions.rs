@@ -384,6 +384,38 @@ async fn communities(core: &Core, ann: &Actor, rita: &Actor) {
         .expect("chat");
     let chat = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'chat_posted'";
     assert_eq!(count(core, chat).await, 1);
+
+    // A vote from another server whose apply fails: not counted, and no Update queued; sent
+    // again, it counts once.
+    let mut poll = local_post(ann.id);
+    poll.ap_id = "https://kogi.test/posts/poll".into();
+    poll.kind = "Question".into();
+    let options = ["wood".to_string(), "steel".to_string()];
+    poll.poll = Some(kogi_core::communities::moderation::new_poll(&options, false).expect("poll"));
+    let title = manage::Placement::Thread {
+        title: "Material?".into(),
+    };
+    let poll = manage::publish_post(core, &c, poll, title)
+        .await
+        .expect("poll");
+    let (vote, activity) = (
+        "https://remote.test/votes/1",
+        "https://remote.test/votes/1/activity",
+    );
+    std::env::set_var(FAILPOINT, "apply_fails:receive_vote");
+    let failed = manage::receive_vote(core, &poll, bea.id, "wood", vote, activity).await;
+    std::env::remove_var(FAILPOINT);
+    assert!(failed.is_err());
+    let votes = "SELECT COUNT(*) AS n FROM poll_votes";
+    let updated = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'poll_updated'";
+    assert_eq!(count(core, votes).await, 0);
+    assert_eq!(count(core, updated).await, 0);
+    for counted in [true, false] {
+        let again = manage::receive_vote(core, &poll, bea.id, "wood", vote, activity).await;
+        assert_eq!(again.expect("vote"), counted);
+    }
+    assert_eq!(count(core, votes).await, 1);
+    assert_eq!(count(core, updated).await, 1);
 }
 
 fn local_post(author_id: i64) -> NewPost {

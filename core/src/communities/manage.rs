@@ -393,14 +393,7 @@ pub async fn vote(core: &Core, voter: &Actor, poll: &Post, choices: &[String]) -
                 // The counts are recomputed from the votes, so the checked poll will do.
                 counted |= vote_in(conn, pid, checked.clone(), vid, choice, ap_id)?;
             }
-            let in_community = with_conn!(conn, |c| {
-                Ok::<i64, Error>(
-                    community_posts::table
-                        .filter(community_posts::post_id.eq(pid))
-                        .count()
-                        .get_result(c)?,
-                )
-            })? > 0;
+            let in_community = in_any_community_in(conn, pid)?;
             if counted && in_community {
                 outbox::record(conn, author, &DomainEvent::PollUpdated { post_id: pid })?;
                 return Ok(true);
@@ -467,5 +460,98 @@ pub async fn post_chat(
     .await?;
     outbox::committed(core, "post_chat");
     super::chat::pushed(core, &msg).await;
+    Ok(msg)
+}
+
+/// Whether a poll belongs to a community, inside the caller's transaction.
+fn in_any_community_in(conn: &mut Conn, post_id: i64) -> Result<bool> {
+    let n: i64 = with_conn!(conn, |c| {
+        Ok::<i64, Error>(
+            community_posts::table
+                .filter(community_posts::post_id.eq(post_id))
+                .count()
+                .get_result(c)?,
+        )
+    })?;
+    Ok(n > 0)
+}
+
+/// A vote from another server in a local poll (`Create(Note)` named after the choice), in
+/// ONE transaction: counted, the community's members' servers told the new counts, and the
+/// activity id recorded as seen. False for a repeat. The voter's right to vote is checked
+/// here too ([`may_vote`]).
+pub async fn receive_vote(
+    core: &Core,
+    poll: &Post,
+    voter_id: i64,
+    choice: &str,
+    vote_ap_id: &str,
+    activity_id: &str,
+) -> Result<bool> {
+    let checked = may_vote(core, poll, voter_id).await?;
+    if !checked.options.iter().any(|o| o.name == choice) {
+        return Err(Error::invalid("choice", "unknown_choice"));
+    }
+    let (pid, author) = (poll.id, poll.author_id);
+    let (choice, vote_ap_id, activity_id) = (
+        choice.to_string(),
+        vote_ap_id.to_string(),
+        activity_id.to_string(),
+    );
+    let counted = db::tx(&core.db, move |conn| {
+        let counted = vote_in(conn, pid, checked, voter_id, &choice, &vote_ap_id)?;
+        outbox::apply_fails("receive_vote")?;
+        if counted && in_any_community_in(conn, pid)? {
+            outbox::record(conn, author, &DomainEvent::PollUpdated { post_id: pid })?;
+        }
+        crate::inbox::mark_done_in(conn, &activity_id)?;
+        Ok(counted)
+    })
+    .await?;
+    if counted {
+        outbox::committed(core, "receive_vote");
+    }
+    Ok(counted)
+}
+
+/// A chat message a member on another server sent to a local group, in ONE transaction:
+/// stored, the group's forward to its members queued (the received `Create` kept as it came)
+/// and the activity id recorded as seen; open chat pages hear of it once committed. `None`
+/// for a repeat. The caller checked the message is the sender's.
+pub async fn receive_chat(
+    core: &Core,
+    sender_id: i64,
+    c: &Community,
+    message_ap_id: &str,
+    html: &str,
+    activity: String,
+    activity_id: &str,
+) -> Result<Option<super::chat::ChatMessage>> {
+    let (cid, gid) = (c.id(), c.actor.id);
+    let (ap_id, html, activity_id) = (
+        message_ap_id.to_string(),
+        html.to_string(),
+        activity_id.to_string(),
+    );
+    let msg = db::tx(&core.db, move |conn| {
+        if is_banned_in(conn, cid, sender_id)? || role_of_in(conn, cid, gid, sender_id)?.is_none() {
+            return Err(Error::Forbidden("members_only"));
+        }
+        let msg = super::chat::post_in(conn, cid, sender_id, &ap_id, &html)?;
+        if msg.is_some() {
+            let ev = DomainEvent::ChatRelayed {
+                community_id: cid,
+                activity,
+            };
+            outbox::record(conn, gid, &ev)?;
+        }
+        crate::inbox::mark_done_in(conn, &activity_id)?;
+        Ok(msg)
+    })
+    .await?;
+    if let Some(m) = &msg {
+        outbox::committed(core, "receive_chat");
+        super::chat::pushed(core, m).await;
+    }
     Ok(msg)
 }

@@ -320,6 +320,7 @@ impl Federation {
     pub async fn on_vote(
         &self,
         sender: &Actor,
+        doc: &Value,
         obj: &Value,
     ) -> std::result::Result<Option<Accepted>, InboxError> {
         let is_vote = obj.get("type").and_then(Value::as_str) == Some("Note")
@@ -344,11 +345,18 @@ impl Federation {
         }
         let choice = obj.get("name").and_then(Value::as_str).unwrap_or_default();
         let id = obj.get("id").and_then(Value::as_str).unwrap_or_default();
-        match moderation::vote(&self.core, &poll, sender.id, choice, id).await {
-            Ok(true) => {
-                self.announce_poll_results(&poll).await?;
-                Ok(Some(Accepted::Applied("vote counted".into())))
-            }
+        let activity_id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        let counted = kogi_core::communities::manage::receive_vote(
+            &self.core,
+            &poll,
+            sender.id,
+            choice,
+            id,
+            activity_id,
+        )
+        .await;
+        match counted {
+            Ok(true) => Ok(Some(Accepted::Applied("vote counted".into()))),
             Ok(false) => Ok(Some(Accepted::Ignored("repeated vote".into()))),
             // Not a member of a private community, banned, or a closed poll (moderation::may_vote).
             Err(Error::Invalid { code, .. }) => Err(InboxError::Refused(code.to_string())),
@@ -390,19 +398,24 @@ impl Federation {
                 "the message is not the sender's".into(),
             ));
         }
-        if store::is_banned(&self.core, &c, sender.id).await?
-            || store::role_of(&self.core, &c, sender.id).await?.is_none()
-        {
-            return Err(InboxError::Refused("members_only".into()));
-        }
         let html = crate::notes::sanitise(obj.get("content").and_then(Value::as_str).unwrap_or(""));
-        if kogi_core::communities::chat::post(&self.core, &c, sender.id, id, &html)
-            .await?
-            .is_some()
-        {
-            self.forward_chat(&c, doc).await?;
+        let activity = serde_json::to_string(doc).map_err(|e| Error::Internal(e.to_string()))?;
+        let activity_id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
+        let received = kogi_core::communities::manage::receive_chat(
+            &self.core,
+            sender.id,
+            &c,
+            id,
+            &html,
+            activity,
+            activity_id,
+        )
+        .await;
+        match received {
+            Ok(_) => Ok(Some(Accepted::Applied("chat message".into()))),
+            Err(Error::Forbidden(why)) => Err(InboxError::Refused(why.to_string())),
+            Err(e) => Err(e.into()),
         }
-        Ok(Some(Accepted::Applied("chat message".into())))
     }
 
     /// A chat message forwarded by a remote group: stored for that community's page here. One

@@ -160,15 +160,6 @@ impl Federation {
         }])
     }
 
-    /// Sends the poll's new counts (`Update` of the `Question`) to its community's members.
-    pub(super) async fn announce_poll_results(&self, poll: &Post) -> Result<()> {
-        for out in self.poll_update_activities(poll.id).await? {
-            self.enqueue(&out.activity, out.actor_id, &out.inboxes)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// The `Update` of a local community's poll with its current counts, relayed by the
     /// group; nothing for a poll elsewhere.
     pub(crate) async fn poll_update_activities(&self, poll_id: i64) -> Result<Vec<Outgoing>> {
@@ -242,17 +233,8 @@ impl Federation {
         })
     }
 
-    /// The group forwards a chat message to its members' inboxes only (never its outbox or a
-    /// public timeline).
-    pub(super) async fn forward_chat(&self, c: &Community, create: &Value) -> Result<()> {
-        let out = self.chat_forward(c, create).await?;
-        self.enqueue(&out.activity, out.actor_id, &out.inboxes)
-            .await?;
-        Ok(())
-    }
-
     /// The group's `Announce` of a chat message's `Create`, to its members.
-    async fn chat_forward(&self, c: &Community, create: &Value) -> Result<Outgoing> {
+    pub(crate) async fn chat_forward(&self, c: &Community, create: &Value) -> Result<Outgoing> {
         let mut inner = create.clone();
         if let Some(o) = inner.as_object_mut() {
             o.remove("@context");

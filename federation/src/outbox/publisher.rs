@@ -308,6 +308,19 @@ impl Federation {
                 message_id,
                 community_id,
             } => self.chat_activities(*message_id, *community_id).await,
+            DomainEvent::ChatRelayed {
+                community_id,
+                activity,
+            } => {
+                let Some(c) =
+                    kogi_core::communities::store::find(&self.core, *community_id).await?
+                else {
+                    return Ok(Vec::new());
+                };
+                let activity: Value = serde_json::from_str(activity)
+                    .map_err(|e| Error::Internal(format!("relayed chat: {e}")))?;
+                Ok(vec![self.chat_forward(&c, &activity).await?])
+            }
             DomainEvent::PinChanged { .. }
             | DomainEvent::LockChanged { .. }
             | DomainEvent::ModeratorChanged { .. }

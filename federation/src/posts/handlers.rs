@@ -287,7 +287,7 @@ impl Federation {
         if let Some(outcome) = self.on_chat(sender, doc, &obj).await? {
             return Ok(outcome);
         }
-        if let Some(outcome) = self.on_vote(sender, &obj).await? {
+        if let Some(outcome) = self.on_vote(sender, doc, &obj).await? {
             return Ok(outcome);
         }
         if let Some(outcome) = self.on_create_in_community(sender, doc, &obj).await? {
