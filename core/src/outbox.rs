@@ -87,6 +87,13 @@ pub enum DomainEvent {
     /// A local group forwards a chat message a member on another server sent it: `Announce`
     /// of the received `Create` (kept as received), to its members' inboxes only.
     ChatRelayed { community_id: i64, activity: String },
+    /// A local group refused a remote member's activity (a comment on a locked thread):
+    /// `Reject` of it, to the sender, so their server can show it was not accepted.
+    ActivityRejected {
+        community_id: i64,
+        sender_id: i64,
+        activity_ap_id: String,
+    },
     /// A moderator pinned or unpinned a thread of a local community (an announcement is a
     /// pin that notifies): `Add`/`Remove` on the featured collection, relayed by the group.
     PinChanged {
@@ -150,6 +157,7 @@ impl DomainEvent {
             DomainEvent::VoteSent { .. } => "vote_sent",
             DomainEvent::ChatPosted { .. } => "chat_posted",
             DomainEvent::ChatRelayed { .. } => "chat_relayed",
+            DomainEvent::ActivityRejected { .. } => "activity_rejected",
             DomainEvent::PinChanged { .. } => "pin_changed",
             DomainEvent::LockChanged { .. } => "lock_changed",
             DomainEvent::ModeratorChanged { .. } => "moderator_changed",

@@ -555,3 +555,25 @@ pub async fn receive_chat(
     }
     Ok(msg)
 }
+
+/// A local group answers a remote member's refused activity with `Reject` (through the
+/// outbox; nothing else is written).
+pub async fn reject_activity(
+    core: &Core,
+    c: &Community,
+    sender_id: i64,
+    activity_ap_id: &str,
+) -> Result<()> {
+    let (cid, gid, activity_ap_id) = (c.id(), c.actor.id, activity_ap_id.to_string());
+    db::tx(&core.db, move |conn| {
+        let ev = DomainEvent::ActivityRejected {
+            community_id: cid,
+            sender_id,
+            activity_ap_id,
+        };
+        outbox::record(conn, gid, &ev).map(|_| ())
+    })
+    .await?;
+    outbox::committed(core, "reject_activity");
+    Ok(())
+}

@@ -5,15 +5,13 @@ use kogi_core::accounts::Actor;
 use kogi_core::communities::{moderation, store, Community, Role};
 use kogi_core::posts::{self, Post};
 use kogi_core::{Error, Result};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::objects::{addresses, same_collection};
 use crate::actors::{first_url, host_of};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
 use crate::protocol::classify::object_id;
-use crate::vocab::AS_CONTEXT;
-use kogi_core::ids::activity as new_id;
 
 impl Federation {
     /// A `Create` addressed to a local community: checked against its rules, stored, linked
@@ -31,9 +29,12 @@ impl Federation {
             Ok(()) => {}
             Err(Error::Forbidden(why)) => {
                 if why == "thread_locked" {
-                    let reject = json!({"@context": AS_CONTEXT, "id": new_id(&self.core.config.public_url, "reject"), "type": "Reject", "actor": c.actor.ap_id, "to": [sender.ap_id], "object": doc.get("id").cloned().unwrap_or(Value::Null)});
-                    self.enqueue(&reject, c.actor.id, std::slice::from_ref(&sender.inbox_url))
+                    if let Some(id) = doc.get("id").and_then(Value::as_str) {
+                        kogi_core::communities::manage::reject_activity(
+                            &self.core, &c, sender.id, id,
+                        )
                         .await?;
+                    }
                 }
                 return Err(InboxError::Refused(why.to_string()));
             }

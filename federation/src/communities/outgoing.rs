@@ -64,7 +64,8 @@ fn community_of(event: &DomainEvent) -> Option<i64> {
         | DomainEvent::MemberRemoved { community_id, .. }
         | DomainEvent::CommunityPostRemoved { community_id, .. }
         | DomainEvent::InviteSent { community_id, .. }
-        | DomainEvent::PostReported { community_id, .. } => Some(*community_id),
+        | DomainEvent::PostReported { community_id, .. }
+        | DomainEvent::ActivityRejected { community_id, .. } => Some(*community_id),
         _ => None,
     }
 }
@@ -189,6 +190,19 @@ impl Federation {
                     "actor": reporter.ap_id, "object": [p.ap_id], "to": [c.actor.ap_id],
                     "audience": c.actor.ap_id, "summary": reason});
                 Ok(to(flag, actor_id, &c.actor.inbox_url))
+            }
+            DomainEvent::ActivityRejected {
+                sender_id,
+                activity_ap_id,
+                ..
+            } => {
+                let Some(sender) = actor(*sender_id).await? else {
+                    return Ok(Vec::new());
+                };
+                let reject = json!({"@context": AS_CONTEXT, "id": new_id(&base, "reject"),
+                    "type": "Reject", "actor": c.actor.ap_id, "to": [sender.ap_id],
+                    "object": activity_ap_id});
+                Ok(to(reject, c.actor.id, &sender.inbox_url))
             }
             _ => Ok(Vec::new()),
         }

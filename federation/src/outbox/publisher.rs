@@ -327,7 +327,10 @@ impl Federation {
             | DomainEvent::MemberRemoved { .. }
             | DomainEvent::CommunityPostRemoved { .. }
             | DomainEvent::InviteSent { .. }
-            | DomainEvent::PostReported { .. } => self.community_activities(actor_id, event).await,
+            | DomainEvent::PostReported { .. }
+            | DomainEvent::ActivityRejected { .. } => {
+                self.community_activities(actor_id, event).await
+            }
         }
     }
 
