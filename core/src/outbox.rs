@@ -207,6 +207,12 @@ pub fn record(conn: &mut Conn, actor_id: i64, event: &DomainEvent) -> Result<i64
     })
 }
 
+/// Records that a local actor's profile changed ([`DomainEvent::ActorUpdated`]), inside the
+/// edit's transaction.
+pub fn actor_updated(conn: &mut Conn, actor_id: i64) -> Result<()> {
+    record(conn, actor_id, &DomainEvent::ActorUpdated { actor_id }).map(|_| ())
+}
+
 /// The oldest unpublished events, in id order (so one actor's events stay in order).
 pub fn unpublished(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEvent>> {
     with_conn!(conn, |c| {

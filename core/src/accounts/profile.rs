@@ -155,11 +155,7 @@ pub async fn update_profile(core: &Core, person: &Person, update: ProfileUpdate)
             .returning(Actor::as_returning())
             .get_result(conn)?;
         // Followers' servers hear of the change (an `Update` of the actor).
-        crate::outbox::record(
-            &mut crate::db::Conn::from(&mut *conn),
-            actor_id,
-            &crate::outbox::DomainEvent::ActorUpdated { actor_id },
-        )?;
+        crate::outbox::actor_updated(&mut crate::db::Conn::from(&mut *conn), actor_id)?;
         Ok(actor)
     })?;
     crate::outbox::committed(core, "update_profile");
@@ -199,11 +195,7 @@ pub async fn set_avatar(core: &Core, person: &Person, webp: Option<Vec<u8>>) -> 
             ))
             .returning(Actor::as_returning())
             .get_result(conn)?;
-        crate::outbox::record(
-            &mut crate::db::Conn::from(&mut *conn),
-            actor_id,
-            &crate::outbox::DomainEvent::ActorUpdated { actor_id },
-        )?;
+        crate::outbox::actor_updated(&mut crate::db::Conn::from(&mut *conn), actor_id)?;
         Ok(actor)
     });
     match result {

@@ -208,11 +208,7 @@ pub async fn update(core: &Core, c: &Community, input: CommunityInput) -> Result
             ))
             .execute(conn)?;
         // Members' servers hear of the change (an `Update` of the group).
-        crate::outbox::record(
-            &mut crate::db::Conn::from(&mut *conn),
-            aid,
-            &crate::outbox::DomainEvent::ActorUpdated { actor_id: aid },
-        )?;
+        crate::outbox::actor_updated(&mut crate::db::Conn::from(&mut *conn), aid)?;
         Ok(())
     })?;
     crate::outbox::committed(core, "update_community");
@@ -283,11 +279,7 @@ pub async fn set_picture(
                     .execute(conn)?;
             }
         }
-        crate::outbox::record(
-            &mut crate::db::Conn::from(&mut *conn),
-            aid,
-            &crate::outbox::DomainEvent::ActorUpdated { actor_id: aid },
-        )?;
+        crate::outbox::actor_updated(&mut crate::db::Conn::from(&mut *conn), aid)?;
         Ok(())
     });
     let old = match which {
@@ -348,17 +340,8 @@ pub fn set_role_in(conn: &mut Conn, cid: i64, actor_id: i64, role: Option<Role>)
     })
 }
 
-/// Bans someone: their membership and role end.
-pub async fn ban(core: &Core, c: &Community, actor_id: i64, reason: &str) -> Result<()> {
-    let (cid, gid) = (c.id(), c.actor.id);
-    let reason = reason.to_string();
-    crate::db::tx(&core.db, move |conn| {
-        ban_in(conn, cid, gid, actor_id, &reason)
-    })
-    .await
-}
-
-/// [`ban`] inside the caller's transaction (`gid` is the community's actor).
+/// Bans someone inside the caller's transaction: their membership and role end (`gid` is
+/// the community's actor).
 pub fn ban_in(conn: &mut Conn, cid: i64, gid: i64, actor_id: i64, reason: &str) -> Result<()> {
     let reason = optional_text("reason", reason, 1000)?;
     let t = now();

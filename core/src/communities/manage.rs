@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use super::actions::{ban_in, link_post_in, set_locked_in, set_role_in};
 use super::moderation::{
     consume_invitation_in, invite_actor_in, may_vote, record_remote_vote_in, set_pinned_in,
-    use_invite_link_in, vote_in,
+    use_invite_link_in, vote_in, voted_in,
 };
-use super::queries::{is_banned_in, role_of_in};
+use super::queries::{is_banned_in, post_link_in, role_of_in};
 use super::{Community, Role, Visibility};
 use crate::accounts::Actor;
 use crate::db::{self, Conn};
@@ -18,7 +18,7 @@ use crate::follows::actions::FollowState;
 use crate::outbox::{self, DomainEvent};
 use crate::posts::actions::{find_in as find_post_in, mark_deleted_in, notify_in};
 use crate::posts::{NewPost, Post};
-use crate::schema::{accounts, actors, community_posts, follows};
+use crate::schema::{accounts, actors, follows};
 use crate::{ids, with_conn, Core};
 
 /// The local accounts' actors among a community's members.
@@ -34,18 +34,9 @@ fn local_member_ids_in(conn: &mut Conn, group_actor_id: i64) -> Result<Vec<i64>>
     })
 }
 
-/// The thread `post_id` belongs to `c` (as a thread or a comment)?
+/// The post `post_id` belongs to community `community_id` (as a thread or a comment)?
 fn in_community_in(conn: &mut Conn, community_id: i64, post_id: i64) -> Result<bool> {
-    let n: i64 = with_conn!(conn, |c| {
-        Ok::<i64, Error>(
-            community_posts::table
-                .filter(community_posts::post_id.eq(post_id))
-                .filter(community_posts::community_id.eq(community_id))
-                .count()
-                .get_result(c)?,
-        )
-    })?;
-    Ok(n > 0)
+    Ok(post_link_in(conn, post_id)?.is_some_and(|l| l.community_id == community_id))
 }
 
 /// Pins or unpins a thread of a local community. An announcement is a pin that also notifies
@@ -393,23 +384,14 @@ pub async fn vote(core: &Core, voter: &Actor, poll: &Post, choices: &[String]) -
                 // The counts are recomputed from the votes, so the checked poll will do.
                 counted |= vote_in(conn, pid, checked.clone(), vid, choice, ap_id)?;
             }
-            let in_community = in_any_community_in(conn, pid)?;
+            let in_community = post_link_in(conn, pid)?.is_some();
             if counted && in_community {
                 outbox::record(conn, author, &DomainEvent::PollUpdated { post_id: pid })?;
                 return Ok(true);
             }
             return Ok(false);
         }
-        let earlier = with_conn!(conn, |c| {
-            Ok::<i64, Error>(
-                crate::schema::poll_votes::table
-                    .filter(crate::schema::poll_votes::post_id.eq(pid))
-                    .filter(crate::schema::poll_votes::actor_id.eq(vid))
-                    .count()
-                    .get_result(c)?,
-            )
-        })?;
-        if earlier > 0 {
+        if !voted_in(conn, pid, vid)?.is_empty() {
             return Err(Error::invalid("poll", "already_voted"));
         }
         for (choice, ap_id) in votes {
@@ -463,19 +445,6 @@ pub async fn post_chat(
     Ok(msg)
 }
 
-/// Whether a poll belongs to a community, inside the caller's transaction.
-fn in_any_community_in(conn: &mut Conn, post_id: i64) -> Result<bool> {
-    let n: i64 = with_conn!(conn, |c| {
-        Ok::<i64, Error>(
-            community_posts::table
-                .filter(community_posts::post_id.eq(post_id))
-                .count()
-                .get_result(c)?,
-        )
-    })?;
-    Ok(n > 0)
-}
-
 /// A vote from another server in a local poll (`Create(Note)` named after the choice), in
 /// ONE transaction: counted, the community's members' servers told the new counts, and the
 /// activity id recorded as seen. False for a repeat. The voter's right to vote is checked
@@ -501,7 +470,7 @@ pub async fn receive_vote(
     let counted = db::tx(&core.db, move |conn| {
         let counted = vote_in(conn, pid, checked, voter_id, &choice, &vote_ap_id)?;
         outbox::apply_fails("receive_vote")?;
-        if counted && in_any_community_in(conn, pid)? {
+        if counted && post_link_in(conn, pid)?.is_some() {
             outbox::record(conn, author, &DomainEvent::PollUpdated { post_id: pid })?;
         }
         crate::inbox::mark_done_in(conn, &activity_id)?;

@@ -122,13 +122,7 @@ pub async fn create_invite_link(core: &Core, c: &Community, by: &Actor) -> Resul
     Ok(secret)
 }
 
-/// Uses an invite link: the community it admits to, once.
-pub async fn use_invite_link(core: &Core, c: &Community, secret: &str) -> Result<bool> {
-    let (cid, secret) = (c.id(), secret.to_string());
-    crate::db::tx(&core.db, move |conn| use_invite_link_in(conn, cid, &secret)).await
-}
-
-/// [`use_invite_link`] inside the caller's transaction.
+/// Uses an invite link inside the caller's transaction: true, once, for a valid secret.
 pub fn use_invite_link_in(conn: &mut crate::db::Conn, cid: i64, secret: &str) -> Result<bool> {
     let h = hash(secret.trim());
     let t = now();
@@ -148,16 +142,8 @@ pub fn use_invite_link_in(conn: &mut crate::db::Conn, cid: i64, secret: &str) ->
     Ok(n > 0)
 }
 
-/// Records an invitation of a (remote or local) person, valid 14 days.
-pub async fn invite_actor(core: &Core, c: &Community, by: &Actor, invitee_id: i64) -> Result<()> {
-    let (cid, by) = (c.id(), by.id);
-    crate::db::tx(&core.db, move |conn| {
-        invite_actor_in(conn, cid, by, invitee_id)
-    })
-    .await
-}
-
-/// [`invite_actor`] inside the caller's transaction.
+/// Records an invitation of a (remote or local) person, valid 14 days, inside the caller's
+/// transaction.
 pub fn invite_actor_in(
     conn: &mut crate::db::Conn,
     cid: i64,
@@ -179,13 +165,8 @@ pub fn invite_actor_in(
     })
 }
 
-/// Consumes a pending invitation of this person, if there is one.
-pub async fn consume_invitation(core: &Core, c: &Community, invitee_id: i64) -> Result<bool> {
-    let cid = c.id();
-    crate::db::tx(&core.db, move |c| consume_invitation_in(c, cid, invitee_id)).await
-}
-
-/// [`consume_invitation`] inside the caller's transaction.
+/// Consumes a pending invitation of this person, if there is one, inside the caller's
+/// transaction.
 pub fn consume_invitation_in(
     conn: &mut crate::db::Conn,
     community_id: i64,
@@ -261,27 +242,6 @@ pub async fn may_vote(core: &Core, post: &Post, voter_id: i64) -> Result<Poll> {
     Ok(poll)
 }
 
-/// Records a vote in a poll hosted here and updates its counts, in one transaction, when
-/// [`may_vote`] allows it. A person votes once (once per choice in a multiple-choice poll);
-/// repeats change nothing. Returns whether the vote counted.
-pub async fn vote(
-    core: &Core,
-    post: &Post,
-    actor_id: i64,
-    choice: &str,
-    ap_id: &str,
-) -> Result<bool> {
-    let poll = may_vote(core, post, actor_id).await?;
-    if !poll.options.iter().any(|o| o.name == choice) {
-        return Err(Error::invalid("choice", "unknown_choice"));
-    }
-    let (pid, choice, ap_id) = (post.id, choice.to_string(), ap_id.to_string());
-    crate::db::tx(&core.db, move |conn| {
-        vote_in(conn, pid, poll, actor_id, &choice, &ap_id)
-    })
-    .await
-}
-
 /// Counts one vote for `choice` in the poll of post `pid` (as `poll` holds it, checked by
 /// [`may_vote`]) inside the caller's transaction; false for a repeat or a second choice in
 /// a single-choice poll.
@@ -331,31 +291,24 @@ pub fn vote_in(
 /// Has this person voted in this poll (a local person's vote in a remote poll is recorded too,
 /// so it is sent only once)?
 pub async fn voted(core: &Core, post_id: i64, actor_id: i64) -> Result<Vec<String>> {
-    db_run!(core.db, |conn| {
-        Ok(poll_votes::table
-            .filter(poll_votes::post_id.eq(post_id))
-            .filter(poll_votes::actor_id.eq(actor_id))
-            .select(poll_votes::choice)
-            .load(conn)?)
+    crate::db::run(&core.db, move |conn| voted_in(conn, post_id, actor_id)).await
+}
+
+/// [`voted`] inside the caller's transaction.
+pub fn voted_in(conn: &mut crate::db::Conn, post_id: i64, actor_id: i64) -> Result<Vec<String>> {
+    crate::with_conn!(conn, |conn| {
+        Ok::<_, Error>(
+            poll_votes::table
+                .filter(poll_votes::post_id.eq(post_id))
+                .filter(poll_votes::actor_id.eq(actor_id))
+                .select(poll_votes::choice)
+                .load(conn)?,
+        )
     })
 }
 
-/// Records a local person's vote in a remote poll (the origin counts it).
-pub async fn record_remote_vote(
-    core: &Core,
-    post_id: i64,
-    actor_id: i64,
-    choice: &str,
-    ap_id: &str,
-) -> Result<()> {
-    let (choice, ap_id) = (choice.to_string(), ap_id.to_string());
-    crate::db::tx(&core.db, move |conn| {
-        record_remote_vote_in(conn, post_id, actor_id, &choice, &ap_id)
-    })
-    .await
-}
-
-/// [`record_remote_vote`] inside the caller's transaction.
+/// Records a local person's vote in a remote poll (the origin counts it), inside the
+/// caller's transaction.
 pub fn record_remote_vote_in(
     conn: &mut crate::db::Conn,
     post_id: i64,

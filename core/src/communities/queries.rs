@@ -166,12 +166,19 @@ pub fn is_banned_in(conn: &mut Conn, community_id: i64, actor_id: i64) -> Result
 
 /// The community a post belongs to, if any.
 pub async fn post_link(core: &Core, post_id: i64) -> Result<Option<CommunityPost>> {
-    db_run!(core.db, |conn| {
-        Ok(community_posts::table
-            .filter(community_posts::post_id.eq(post_id))
-            .select(CommunityPost::as_select())
-            .first(conn)
-            .optional()?)
+    crate::db::run(&core.db, move |conn| post_link_in(conn, post_id)).await
+}
+
+/// [`post_link`] inside the caller's transaction.
+pub fn post_link_in(conn: &mut Conn, post_id: i64) -> Result<Option<CommunityPost>> {
+    with_conn!(conn, |conn| {
+        Ok::<_, crate::error::Error>(
+            community_posts::table
+                .filter(community_posts::post_id.eq(post_id))
+                .select(CommunityPost::as_select())
+                .first(conn)
+                .optional()?,
+        )
     })
 }
 

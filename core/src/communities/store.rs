@@ -2,8 +2,8 @@
 //! [`super::queries`], [`super::actions`] and [`super::rules`].
 
 pub use super::actions::{
-    ban, create, link_post, prepare_picture, set_locked, set_picture, set_role, update,
-    upsert_remote, CommunityInput, Picture,
+    create, link_post, prepare_picture, set_locked, set_picture, set_role, update, upsert_remote,
+    CommunityInput, Picture,
 };
 pub use super::queries::{
     comments, find, find_by_actor, find_by_handle, is_banned, members, moderators, of_member,

@@ -5,7 +5,7 @@ use kogi_core::accounts::Actor;
 use kogi_core::communities::{moderation, store, Community, Role};
 use kogi_core::posts::{self, Post};
 use kogi_core::{Error, Result};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::objects::{addresses, same_collection};
 use crate::actors::{first_url, host_of};
@@ -168,7 +168,15 @@ impl Federation {
             return Ok(Accepted::Applied("moderators changed".into()));
         }
         if is(&c.row.featured_url) {
-            let Some(p) = posts::find_by_ap_id(&self.core, &object).await? else {
+            let mut known = posts::find_by_ap_id(&self.core, &object).await?;
+            if known.is_none() && add {
+                // The pin overtook the thread's own relay (deliveries to one server run in
+                // parallel): take the thread by the relay rules, fetched from its origin.
+                let relayed = json!({"type": "Create", "object": object});
+                self.on_group_relayed_post(c, &relayed, false).await?;
+                known = posts::find_by_ap_id(&self.core, &object).await?;
+            }
+            let Some(p) = known else {
                 return Ok(Accepted::Ignored("pin of an unknown thread".into()));
             };
             return match store::post_link(&self.core, p.id).await? {

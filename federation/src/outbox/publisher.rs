@@ -269,16 +269,10 @@ impl Federation {
             DomainEvent::Relayed {
                 community_id,
                 activity,
-            } => {
-                let Some(c) =
-                    kogi_core::communities::store::find(&self.core, *community_id).await?
-                else {
-                    return Ok(Vec::new());
-                };
-                let activity: Value = serde_json::from_str(activity)
-                    .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
-                self.relayed(&c, &activity, None).await
-            }
+            } => match self.received_in(*community_id, activity).await? {
+                Some((c, activity)) => self.relayed(&c, &activity, None).await,
+                None => Ok(Vec::new()),
+            },
             DomainEvent::ActorUpdated { actor_id } => self.actor_update_activities(*actor_id).await,
             DomainEvent::CommunityPostPublished {
                 post_id,
@@ -311,16 +305,10 @@ impl Federation {
             DomainEvent::ChatRelayed {
                 community_id,
                 activity,
-            } => {
-                let Some(c) =
-                    kogi_core::communities::store::find(&self.core, *community_id).await?
-                else {
-                    return Ok(Vec::new());
-                };
-                let activity: Value = serde_json::from_str(activity)
-                    .map_err(|e| Error::Internal(format!("relayed chat: {e}")))?;
-                Ok(vec![self.chat_forward(&c, &activity).await?])
-            }
+            } => match self.received_in(*community_id, activity).await? {
+                Some((c, activity)) => Ok(vec![self.chat_forward(&c, &activity).await?]),
+                None => Ok(Vec::new()),
+            },
             DomainEvent::PinChanged { .. }
             | DomainEvent::LockChanged { .. }
             | DomainEvent::ModeratorChanged { .. }
@@ -332,6 +320,21 @@ impl Federation {
                 self.community_activities(actor_id, event).await
             }
         }
+    }
+
+    /// The community of a relay event and the received activity it keeps; `None` when the
+    /// community is gone.
+    async fn received_in(
+        &self,
+        community_id: i64,
+        activity: &str,
+    ) -> Result<Option<(kogi_core::communities::Community, Value)>> {
+        let Some(c) = kogi_core::communities::store::find(&self.core, community_id).await? else {
+            return Ok(None);
+        };
+        let activity = serde_json::from_str(activity)
+            .map_err(|e| Error::Internal(format!("relayed activity: {e}")))?;
+        Ok(Some((c, activity)))
     }
 
     /// Two actors by id, when both still exist.
