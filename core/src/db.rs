@@ -416,7 +416,7 @@ pub async fn claim_deliveries(
     limits: &crate::deliveries::ClaimLimits,
     lease_secs: i64,
 ) -> Result<Vec<crate::deliveries::Delivery>> {
-    use crate::deliveries::{Delivery, PENDING};
+    use crate::deliveries::{Candidate, Delivery, PENDING};
     use crate::schema::deliveries as d;
     use diesel::prelude::*;
     let now = crate::now();
@@ -434,7 +434,7 @@ pub async fn claim_deliveries(
                 .filter(d::host.ne_all(&saturated))
                 .order((d::next_attempt_at.asc(), d::id.asc()))
                 .limit(scan)
-                .select((d::id, d::host))
+                .select((d::id, d::host, d::actor_id, d::inbox_url))
         };
     }
     let mut rows: Vec<Delivery> = match pool.clone() {
@@ -442,7 +442,7 @@ pub async fn claim_deliveries(
             run_blocking(move || {
                 let mut conn = p.get()?;
                 conn.immediate_transaction(|conn| {
-                    let candidates: Vec<(i64, String)> = due!().load(conn)?;
+                    let candidates: Vec<Candidate> = due!().load(conn)?;
                     let ids = limits.pick(&candidates);
                     if ids.is_empty() {
                         return Ok(Vec::new());
@@ -459,7 +459,7 @@ pub async fn claim_deliveries(
             run_blocking(move || {
                 let mut conn = p.get()?;
                 conn.transaction(|conn| {
-                    let candidates: Vec<(i64, String)> =
+                    let candidates: Vec<Candidate> =
                         due!().for_update().skip_locked().load(conn)?;
                     let ids = limits.pick(&candidates);
                     if ids.is_empty() {

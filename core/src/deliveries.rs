@@ -115,6 +115,18 @@ pub struct ClaimLimits {
     pub per_host: usize,
     /// Deliveries this worker has in flight, by host (`host[:port]` as in `deliveries.host`).
     pub in_flight: std::collections::HashMap<String, usize>,
+    /// The `(actor, inbox)` pairs this worker has a delivery in flight to: their next rows
+    /// wait, so one actor's activities reach one inbox in the order they were queued.
+    pub busy: std::collections::HashSet<(i64, String)>,
+}
+
+/// A due row as a claim sees it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Candidate {
+    pub id: i64,
+    pub host: String,
+    pub actor_id: i64,
+    pub inbox_url: String,
 }
 
 impl ClaimLimits {
@@ -131,22 +143,31 @@ impl ClaimLimits {
         hosts
     }
 
-    /// From candidate rows (`(id, host)`, oldest due first), the ids to claim: in order, while
-    /// the total and each host's remaining room allow.
-    pub fn pick(&self, candidates: &[(i64, String)]) -> Vec<i64> {
+    /// From candidate rows (oldest due first), the ids to claim: in order, while the total and
+    /// each host's remaining room allow, and at most one per `(actor, inbox)` pair, none for a
+    /// pair already in flight (a later activity never overtakes an earlier one on its way to
+    /// the same inbox; a row waiting for a retry does not hold the later ones back).
+    pub fn pick(&self, candidates: &[Candidate]) -> Vec<i64> {
         let mut room: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut taken: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for (id, host) in candidates {
+        for c in candidates {
             if out.len() >= self.total {
                 break;
             }
-            let left = room.entry(host.as_str()).or_insert_with(|| {
+            if taken.contains(&(c.actor_id, c.inbox_url.as_str()))
+                || self.busy.contains(&(c.actor_id, c.inbox_url.clone()))
+            {
+                continue;
+            }
+            let left = room.entry(c.host.as_str()).or_insert_with(|| {
                 self.per_host
-                    .saturating_sub(self.in_flight.get(host).copied().unwrap_or(0))
+                    .saturating_sub(self.in_flight.get(&c.host).copied().unwrap_or(0))
             });
             if *left > 0 {
                 *left -= 1;
-                out.push(*id);
+                taken.insert((c.actor_id, c.inbox_url.as_str()));
+                out.push(c.id);
             }
         }
         out
@@ -530,15 +551,44 @@ mod tests {
             total,
             per_host,
             in_flight: busy.iter().map(|(h, n)| (h.to_string(), *n)).collect(),
+            busy: Default::default(),
         }
     }
 
-    fn rows(hosts: &[&str]) -> Vec<(i64, String)> {
+    /// One row per host, each to its own inbox.
+    fn rows(hosts: &[&str]) -> Vec<Candidate> {
         hosts
             .iter()
             .enumerate()
-            .map(|(i, h)| (i as i64 + 1, h.to_string()))
+            .map(|(i, h)| Candidate {
+                id: i as i64 + 1,
+                host: h.to_string(),
+                actor_id: 1,
+                inbox_url: format!("https://{h}/inbox/{i}"),
+            })
             .collect()
+    }
+
+    #[test]
+    fn one_actors_rows_to_one_inbox_go_one_at_a_time_in_order() {
+        let to = |id: i64, actor_id: i64, inbox: &str| Candidate {
+            id,
+            host: "h".into(),
+            actor_id,
+            inbox_url: inbox.into(),
+        };
+        let c = vec![
+            to(1, 1, "https://h/inbox"),
+            to(2, 1, "https://h/inbox"),
+            to(3, 2, "https://h/inbox"),
+            to(4, 1, "https://h/other"),
+        ];
+        // The first row of each pair; the second of actor 1 to the inbox waits for the first.
+        assert_eq!(limits(10, 10, &[]).pick(&c), vec![1, 3, 4]);
+        // While actor 1's delivery to the inbox is in flight, its next row is not taken.
+        let mut l = limits(10, 10, &[("h", 1)]);
+        l.busy.insert((1, "https://h/inbox".into()));
+        assert_eq!(l.pick(&c[1..]), vec![3, 4]);
     }
 
     #[test]

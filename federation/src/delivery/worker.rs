@@ -60,7 +60,12 @@ impl Federation {
     async fn attempt_in_span(&self, row: Delivery) -> kogi_core::Result<()> {
         let now = kogi_core::now();
         let settings = &self.delivery;
-        if let Some(h) = deliveries::instance(&self.core, &row.host).await? {
+        let health = deliveries::instance(&self.core, &row.host).await?;
+        // Only a host that was failing needs its health written back after an answer.
+        let was_failing = health
+            .as_ref()
+            .is_some_and(|h| h.failing_since.is_some() || h.dead);
+        if let Some(h) = health {
             if h.blocked {
                 return deliveries::finish(
                     &self.core,
@@ -89,7 +94,9 @@ impl Federation {
         match classify(&result) {
             Outcome::Delivered(s) => {
                 deliveries::finish(&self.core, row.id, DONE, Some(s), None, None).await?;
-                deliveries::host_succeeded(&self.core, &row.host).await?;
+                if was_failing {
+                    deliveries::host_succeeded(&self.core, &row.host).await?;
+                }
                 tracing::debug!(status = s, "delivered");
             }
             Outcome::Failed(s) => {
@@ -104,7 +111,9 @@ impl Federation {
                 )
                 .await?;
                 // The host answered: it is alive, even if it did not want this activity.
-                deliveries::host_succeeded(&self.core, &row.host).await?;
+                if was_failing {
+                    deliveries::host_succeeded(&self.core, &row.host).await?;
+                }
             }
             Outcome::Retry(status, error) => {
                 let age = now - row.created_at;
@@ -169,16 +178,18 @@ impl Federation {
             let free = concurrency.saturating_sub(tasks.len());
             let mut claimed = 0;
             if free > 0 {
+                let (hosts, busy) = in_flight.snapshot();
                 let limits = ClaimLimits {
                     total: free,
                     per_host: self.delivery.per_host_concurrency.max(1),
-                    in_flight: in_flight.snapshot(),
+                    in_flight: hosts,
+                    busy,
                 };
                 match deliveries::claim(&self.core, &limits, lease).await {
                     Ok(rows) => {
                         claimed = rows.len();
                         for row in rows {
-                            let slot = in_flight.take(&row.host);
+                            let slot = in_flight.take(&row.host, row.actor_id, &row.inbox_url);
                             let this = self.clone();
                             tasks.spawn(async move {
                                 let _slot = slot;
