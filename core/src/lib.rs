@@ -23,6 +23,7 @@ pub mod posts;
 pub mod ratelimit;
 pub mod schema;
 pub mod settings;
+pub mod text;
 pub mod tokens;
 
 use std::path::PathBuf;

@@ -135,6 +135,22 @@ pub enum DomainEvent {
         flag_ap_id: String,
         reason: String,
     },
+    /// A local portfolio item's copy left the instance or changed: `Create` (`created`: the
+    /// first time followers get it, or again after it was withdrawn) or `Update` of the
+    /// item's `Article`, to the portfolio's followers. The event's actor is the portfolio's.
+    ItemPublished { item_id: i64, created: bool },
+    /// A local item's copy was withdrawn (no longer for followers) or the item deleted:
+    /// `Delete` of its `Tombstone`, to the portfolio's followers.
+    ItemWithdrawn { item_ap_id: String },
+    /// A project update for followers: `Create` of the `Note` naming its project.
+    ProjectUpdatePosted { post_id: i64, project_id: i64 },
+    /// A local actor (a person's account, a portfolio) was deleted: `Delete` of the actor to
+    /// every known server and to its followers' inboxes (listed here: its follows may be gone
+    /// by the time the event is published).
+    ActorDeleted {
+        actor_id: i64,
+        follower_inboxes: Vec<String>,
+    },
 }
 
 impl DomainEvent {
@@ -165,6 +181,10 @@ impl DomainEvent {
             DomainEvent::CommunityPostRemoved { .. } => "community_post_removed",
             DomainEvent::InviteSent { .. } => "invite_sent",
             DomainEvent::PostReported { .. } => "post_reported",
+            DomainEvent::ItemPublished { .. } => "item_published",
+            DomainEvent::ItemWithdrawn { .. } => "item_withdrawn",
+            DomainEvent::ProjectUpdatePosted { .. } => "project_update_posted",
+            DomainEvent::ActorDeleted { .. } => "actor_deleted",
         }
     }
 }
@@ -213,6 +233,17 @@ pub fn actor_updated(conn: &mut Conn, actor_id: i64) -> Result<()> {
     record(conn, actor_id, &DomainEvent::ActorUpdated { actor_id }).map(|_| ())
 }
 
+/// Records that a local actor was deleted ([`DomainEvent::ActorDeleted`]), inside the
+/// deletion's transaction and before its follows go.
+pub fn actor_deleted(conn: &mut Conn, actor_id: i64) -> Result<()> {
+    let follower_inboxes = crate::follows::follower_inboxes_in(conn, actor_id)?;
+    let event = DomainEvent::ActorDeleted {
+        actor_id,
+        follower_inboxes,
+    };
+    record(conn, actor_id, &event).map(|_| ())
+}
+
 /// The oldest unpublished events, in id order (so one actor's events stay in order).
 pub fn unpublished(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEvent>> {
     with_conn!(conn, |c| {
@@ -225,8 +256,8 @@ pub fn unpublished(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEvent>> {
     })
 }
 
-/// Marks an event published; false when it already was (another publisher got there first,
-/// and the caller's transaction must then be rolled back).
+/// Marks an event published; false when it already was (another publisher got there first:
+/// the caller then queues nothing for it).
 pub fn mark_published(conn: &mut Conn, id: i64) -> Result<bool> {
     let t = now();
     with_conn!(conn, |c| {

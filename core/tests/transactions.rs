@@ -294,6 +294,101 @@ async fn check(core: &Core) {
         assert_eq!(count(core, sql).await, n, "{sql}");
     }
     communities(core, &ann, &rita).await;
+    portfolios(core, &ann).await;
+}
+
+/// An item's edit and its federated copy, and a project update, each one transaction.
+async fn portfolios(core: &Core, ann: &Actor) {
+    use kogi_core::portfolios::{store, State};
+    let input = store::PortfolioInput {
+        handle: Some("ann_work".into()),
+        title: Some("Ann's work".into()),
+        portfolio_type: Some("creative".into()),
+        ..Default::default()
+    };
+    let p = store::create(core, ann, input).await.expect("portfolio");
+    let p = store::set_state(core, &p, State::Published)
+        .await
+        .expect("publish portfolio");
+    let item_input = store::ItemInput {
+        title: Some("Chair".into()),
+        ..Default::default()
+    };
+    let item = store::create_item(core, &p, item_input)
+        .await
+        .expect("item");
+    let item = store::set_item_state(core, &item, State::Published)
+        .await
+        .expect("publish item");
+    let published = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'item_published'";
+    assert_eq!(count(core, published).await, 1);
+    assert!(item.post_id.is_some(), "the item has its federated copy");
+
+    // The edit fails after its first write: the title, the copy and the outbox are as before.
+    std::env::set_var(FAILPOINT, "apply_fails:update_item");
+    let edit = store::ItemInput {
+        title: Some("Table".into()),
+        ..Default::default()
+    };
+    assert!(store::update_item(core, &p, &item, edit.clone())
+        .await
+        .is_err());
+    std::env::remove_var(FAILPOINT);
+    let renamed = "SELECT COUNT(*) AS n FROM portfolio_items WHERE title = 'Table'";
+    let copy = "SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%Table%'";
+    for (sql, n) in [(renamed, 0), (copy, 0), (published, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    store::update_item(core, &p, &item, edit)
+        .await
+        .expect("edit");
+    for (sql, n) in [(renamed, 1), (copy, 1), (published, 2)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
+    // Deleting it queues the Delete for followers in the same transaction.
+    let item = kogi_core::portfolios::queries::item(core, item.id)
+        .await
+        .expect("read")
+        .expect("item");
+    store::delete_item(core, &item).await.expect("delete item");
+    let withdrawn = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'item_withdrawn'";
+    assert_eq!(count(core, withdrawn).await, 1);
+
+    // A project update whose last step fails: no post, no link, no event.
+    let project = store::create_project(
+        core,
+        &p,
+        store::ProjectInput {
+            title: Some("Stool".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("project");
+    let draft = store::UpdateDraft {
+        ap_id: "https://kogi.test/posts/update1".into(),
+        text: "Sanded today".into(),
+        html: "<p>Sanded today</p>".into(),
+        tags: vec![],
+    };
+    std::env::set_var(FAILPOINT, "apply_fails:post_project_update");
+    assert!(store::post_update(core, &p, &project, draft.clone())
+        .await
+        .is_err());
+    std::env::remove_var(FAILPOINT);
+    let updates = "SELECT COUNT(*) AS n FROM project_updates";
+    let posted = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'project_update_posted'";
+    let post = "SELECT COUNT(*) AS n FROM posts WHERE source_text = 'Sanded today'";
+    for (sql, n) in [(updates, 0), (posted, 0), (post, 0)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    store::post_update(core, &p, &project, draft)
+        .await
+        .expect("update");
+    for (sql, n) in [(updates, 1), (posted, 1), (post, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
 }
 
 /// Joining by invitation and removing a member, each one transaction.

@@ -16,29 +16,7 @@ pub fn wants_activity_json(accept: &str) -> bool {
             && (a.contains("activitystreams") || !a.contains("profile=")))
 }
 
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Plain text (paragraphs separated by blank lines) as escaped HTML.
-pub fn text_to_html(s: &str) -> String {
-    s.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
-        .collect()
-}
+pub use kogi_core::text::{escape_html, text_to_html};
 
 /// HTML reduced to plain text: tags dropped (block ends become line breaks), entities decoded.
 pub fn strip_html(html: &str) -> String {

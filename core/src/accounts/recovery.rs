@@ -201,36 +201,42 @@ pub async fn delete_account(core: &Core, person: &Person, current_password: &str
     require_password(person, current_password).await?;
     let (account_id, actor_id) = (person.account.id, person.actor.id);
     let avatar = person.actor.avatar_path.clone();
-    db_tx!(core.db, |conn| {
-        let t = now();
-        diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
-            .execute(conn)?;
-        diesel::delete(account_tokens::table.filter(account_tokens::account_id.eq(account_id)))
-            .execute(conn)?;
-        diesel::update(accounts::table.find(account_id))
-            .set((
-                accounts::email.eq(""),
-                accounts::email_norm.eq(format!("deleted:{account_id}")),
-                accounts::pending_email.eq(None::<String>),
-                accounts::password_hash.eq(""),
-                accounts::deleted_at.eq(Some(t)),
-            ))
-            .execute(conn)?;
-        diesel::update(actors::table.find(actor_id))
-            .set((
-                actors::display_name.eq(""),
-                actors::summary.eq(""),
-                actors::avatar_path.eq(None::<String>),
-                actors::interests.eq("[]"),
-                actors::skills.eq("[]"),
-                actors::links.eq("[]"),
-                // The key stays: it signs the Delete that tells other servers.
-                actors::deleted_at.eq(Some(t)),
-                actors::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
+    crate::db::tx(&core.db, move |conn| {
+        // Every known server and the followers are told (`Delete` of the actor).
+        crate::outbox::actor_deleted(conn, actor_id)?;
+        crate::with_conn!(conn, |conn| {
+            let t = now();
+            diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
+                .execute(conn)?;
+            diesel::delete(account_tokens::table.filter(account_tokens::account_id.eq(account_id)))
+                .execute(conn)?;
+            diesel::update(accounts::table.find(account_id))
+                .set((
+                    accounts::email.eq(""),
+                    accounts::email_norm.eq(format!("deleted:{account_id}")),
+                    accounts::pending_email.eq(None::<String>),
+                    accounts::password_hash.eq(""),
+                    accounts::deleted_at.eq(Some(t)),
+                ))
+                .execute(conn)?;
+            diesel::update(actors::table.find(actor_id))
+                .set((
+                    actors::display_name.eq(""),
+                    actors::summary.eq(""),
+                    actors::avatar_path.eq(None::<String>),
+                    actors::interests.eq("[]"),
+                    actors::skills.eq("[]"),
+                    actors::links.eq("[]"),
+                    // The key stays: it signs the Delete that tells other servers.
+                    actors::deleted_at.eq(Some(t)),
+                    actors::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+    })
+    .await?;
+    crate::outbox::committed(core, "delete_account");
     if let Some(p) = avatar {
         crate::media::remove(&core.config.media_dir(), &p);
     }

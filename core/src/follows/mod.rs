@@ -238,15 +238,22 @@ pub async fn has_follower_on(core: &Core, target_id: i64, host: &str) -> Result<
 /// Where to deliver to an actor's followers: each remote follower's shared inbox when it has
 /// one (once per shared inbox), else its own inbox.
 pub async fn follower_inboxes(core: &Core, target_id: i64) -> Result<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = db_run!(core.db, |conn| {
-        Ok(follows::table
-            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
-            .filter(follows::target_id.eq(target_id))
-            .filter(follows::state.eq(ACCEPTED))
-            .filter(actors::local.eq(false))
-            .filter(actors::deleted_at.is_null())
-            .select((actors::inbox_url, actors::shared_inbox_url))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| follower_inboxes_in(c, target_id)).await
+}
+
+/// [`follower_inboxes`] inside the caller's transaction.
+pub fn follower_inboxes_in(conn: &mut Conn, target_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = crate::with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            follows::table
+                .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+                .filter(follows::target_id.eq(target_id))
+                .filter(follows::state.eq(ACCEPTED))
+                .filter(actors::local.eq(false))
+                .filter(actors::deleted_at.is_null())
+                .select((actors::inbox_url, actors::shared_inbox_url))
+                .load(conn)?,
+        )
     })?;
     let mut out: Vec<String> = rows
         .into_iter()

@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use super::model::Portfolio;
 use super::rules::{required_text, SHORT_MAX};
+use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::schema::{
     bookmark_folders, bookmarks, follows, portfolio_items, portfolio_views, portfolio_watches,
     posts,
 };
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, db_tx, now, with_conn, Core};
 
 pub async fn watch(core: &Core, portfolio_id: i64, actor_id: i64, on: bool) -> Result<bool> {
     let t = now();
@@ -54,27 +55,45 @@ pub async fn is_watching(core: &Core, portfolio_id: i64, actor_id: i64) -> Resul
 
 /// Actor ids watching a portfolio.
 pub async fn watchers(core: &Core, portfolio_id: i64) -> Result<Vec<i64>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| watchers_in(c, portfolio_id)).await
+}
+
+/// [`watchers`] inside the caller's transaction.
+pub fn watchers_in(conn: &mut Conn, portfolio_id: i64) -> Result<Vec<i64>> {
+    with_conn!(conn, |c| {
         Ok(portfolio_watches::table
             .filter(portfolio_watches::portfolio_id.eq(portfolio_id))
             .select(portfolio_watches::actor_id)
-            .load(conn)?)
+            .load(c)?)
     })
 }
 
-/// Tells everyone watching a portfolio about an update (`post_id`: the item's or update's
-/// post, when there is one). Watchers who may not see the update are skipped by the caller.
-pub async fn notify_watchers(
-    core: &Core,
+/// Tells the watchers of a portfolio who may see an update (`post_id`: the item's or
+/// update's post, when there is one) about it, inside the caller's transaction: everyone
+/// for what goes to followers, only watchers on the team (`team`) for what stays with it.
+pub fn notify_watchers_in(
+    conn: &mut Conn,
     p: &Portfolio,
+    audience: super::Audience,
     post_id: Option<i64>,
-    except: Option<i64>,
+    team: &[i64],
 ) -> Result<usize> {
-    let ids = watchers(core, p.id()).await?;
     let mut n = 0;
-    for actor_id in ids.into_iter().filter(|a| Some(*a) != except) {
-        crate::posts::notify(core, actor_id, "portfolio_update", p.actor.id, post_id).await?;
-        n += 1;
+    for actor_id in watchers_in(conn, p.id())? {
+        let sees = match audience {
+            super::Audience::Followers { .. } => true,
+            super::Audience::Team | super::Audience::Nobody => team.contains(&actor_id),
+        };
+        if sees {
+            crate::posts::actions::notify_in(
+                conn,
+                actor_id,
+                "portfolio_update",
+                p.actor.id,
+                post_id,
+            )?;
+            n += 1;
+        }
     }
     Ok(n)
 }

@@ -235,6 +235,17 @@ pub struct ItemMedia {
     pub description: String,
 }
 
+impl ItemMedia {
+    /// Where the file is served: under `base` (`""` for a path on this instance) when it is
+    /// stored here, else the URL it came from.
+    pub fn url_at(&self, base: &str) -> Option<String> {
+        self.path
+            .as_ref()
+            .map(|p| format!("{base}/media/{p}"))
+            .or_else(|| self.url.clone())
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = portfolio_items)]
 pub struct Item {

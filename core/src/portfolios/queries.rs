@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use super::model::{Item, Member, Portfolio, PortfolioRow, Project, Role, Viewer};
 use crate::accounts::Actor;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::posts::Post;
 use crate::schema::{
     actors, portfolio_items, portfolio_members, portfolios, posts, project_members,
     project_updates, projects,
 };
-use crate::{db_run, Core};
+use crate::{db_run, with_conn, Core};
 
 fn wrap(rows: Vec<(PortfolioRow, Actor)>) -> Vec<Portfolio> {
     rows.into_iter()
@@ -46,12 +47,19 @@ pub async fn find_by_actor(core: &Core, actor_id: i64) -> Result<Option<Portfoli
 }
 
 pub async fn find(core: &Core, id: i64) -> Result<Option<Portfolio>> {
-    let rows = db_run!(core.db, |conn| {
-        Ok(portfolios::table
-            .inner_join(actors::table)
-            .filter(portfolios::id.eq(id))
-            .select((PortfolioRow::as_select(), Actor::as_select()))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| find_in(c, id)).await
+}
+
+/// [`find`] inside the caller's transaction.
+pub fn find_in(conn: &mut Conn, id: i64) -> Result<Option<Portfolio>> {
+    let rows = with_conn!(conn, |c| {
+        Ok::<_, crate::Error>(
+            portfolios::table
+                .inner_join(actors::table)
+                .filter(portfolios::id.eq(id))
+                .select((PortfolioRow::as_select(), Actor::as_select()))
+                .load(c)?,
+        )
     })?;
     Ok(wrap(rows).into_iter().next())
 }
@@ -100,13 +108,20 @@ pub async fn viewer(
 
 /// The team, owners first.
 pub async fn members(core: &Core, portfolio_id: i64) -> Result<Vec<(Member, Actor)>> {
-    let mut rows: Vec<(Member, Actor)> = db_run!(core.db, |conn| {
-        Ok(portfolio_members::table
-            .inner_join(actors::table)
-            .filter(portfolio_members::portfolio_id.eq(portfolio_id))
-            .order(portfolio_members::id.asc())
-            .select((Member::as_select(), Actor::as_select()))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| members_in(c, portfolio_id)).await
+}
+
+/// [`members`] inside the caller's transaction: the team, owners first.
+pub fn members_in(conn: &mut Conn, portfolio_id: i64) -> Result<Vec<(Member, Actor)>> {
+    let mut rows: Vec<(Member, Actor)> = with_conn!(conn, |c| {
+        Ok::<_, crate::Error>(
+            portfolio_members::table
+                .inner_join(actors::table)
+                .filter(portfolio_members::portfolio_id.eq(portfolio_id))
+                .order(portfolio_members::id.asc())
+                .select((Member::as_select(), Actor::as_select()))
+                .load(c)?,
+        )
     })?;
     rows.sort_by_key(|(m, _)| Role::parse(&m.role).unwrap_or(Role::Viewer));
     Ok(rows)
@@ -187,7 +202,12 @@ pub async fn explore(
 
 /// A portfolio's items that are not deleted: featured first, then by position.
 pub async fn items(core: &Core, portfolio_id: i64) -> Result<Vec<Item>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| items_in(c, portfolio_id)).await
+}
+
+/// [`items`] inside the caller's transaction.
+pub fn items_in(conn: &mut Conn, portfolio_id: i64) -> Result<Vec<Item>> {
+    with_conn!(conn, |conn| {
         Ok(portfolio_items::table
             .filter(portfolio_items::portfolio_id.eq(portfolio_id))
             .filter(portfolio_items::deleted_at.is_null())
@@ -202,7 +222,12 @@ pub async fn items(core: &Core, portfolio_id: i64) -> Result<Vec<Item>> {
 }
 
 pub async fn item(core: &Core, id: i64) -> Result<Option<Item>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| item_in(c, id)).await
+}
+
+/// [`item`] inside the caller's transaction.
+pub fn item_in(conn: &mut Conn, id: i64) -> Result<Option<Item>> {
+    with_conn!(conn, |conn| {
         Ok(portfolio_items::table
             .find(id)
             .select(Item::as_select())
@@ -244,7 +269,12 @@ pub async fn projects(core: &Core, portfolio_id: i64) -> Result<Vec<Project>> {
 }
 
 pub async fn project(core: &Core, id: i64) -> Result<Option<Project>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| project_in(c, id)).await
+}
+
+/// [`project`] inside the caller's transaction.
+pub fn project_in(conn: &mut Conn, id: i64) -> Result<Option<Project>> {
+    with_conn!(conn, |conn| {
         Ok(projects::table
             .find(id)
             .select(Project::as_select())

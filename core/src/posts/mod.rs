@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::Actor;
 use crate::error::{Error, Result};
 use crate::schema::{actors, follows, notifications, post_recipients, posts, reactions};
-use crate::{db_run, db_tx, now, Core};
+use crate::{db_run, now, Core};
 
 pub mod actions;
 pub use actions::{notify, Notification};
@@ -270,10 +270,19 @@ pub async fn mark_deleted(core: &Core, post_id: i64) -> Result<()> {
 
 /// Changes who a post is for (a portfolio item whose visibility changed).
 pub async fn set_visibility(core: &Core, post_id: i64, visibility: Visibility) -> Result<()> {
-    db_tx!(core.db, |conn| {
+    crate::db::tx(&core.db, move |c| set_visibility_in(c, post_id, visibility)).await
+}
+
+/// [`set_visibility`] inside the caller's transaction.
+pub fn set_visibility_in(
+    conn: &mut crate::db::Conn,
+    post_id: i64,
+    visibility: Visibility,
+) -> Result<()> {
+    crate::with_conn!(conn, |c| {
         diesel::update(posts::table.find(post_id))
             .set(posts::visibility.eq(visibility.as_str()))
-            .execute(conn)?;
+            .execute(c)?;
         Ok(())
     })
 }

@@ -20,6 +20,10 @@ impl Federation {
         let Some(actor) = kogi_core::actors::find_by_id(&self.core, actor_id).await? else {
             return Ok(Vec::new());
         };
+        if let Some(p) = kogi_core::portfolios::queries::find_by_actor(&self.core, actor_id).await?
+        {
+            return self.portfolio_update_activities(&p).await;
+        }
         let doc = match kogi_core::communities::store::find_by_actor(&self.core, actor_id).await? {
             Some(c) => crate::communities::group_json(&c, &self.base()),
             None => {
@@ -54,9 +58,17 @@ impl Federation {
         Ok((activity, inboxes))
     }
 
-    /// Sends `Delete` of a local actor to every instance ever seen (a deleted account must
-    /// disappear everywhere, not only from its followers' servers).
-    pub async fn announce_deletion(&self, actor: &Actor) -> kogi_core::Result<()> {
+    /// `Delete` of a deleted local actor, to every instance ever seen (a deleted account
+    /// must disappear everywhere, not only from its followers' servers) and to the
+    /// followers' inboxes the deletion listed.
+    pub(crate) async fn actor_deletion(
+        &self,
+        actor_id: i64,
+        follower_inboxes: &[String],
+    ) -> kogi_core::Result<Vec<Outgoing>> {
+        let Some(actor) = kogi_core::actors::find_by_id(&self.core, actor_id).await? else {
+            return Ok(Vec::new());
+        };
         let activity = json!({
             "@context": AS_CONTEXT,
             "id": format!("{}#delete", actor.ap_id),
@@ -66,10 +78,13 @@ impl Federation {
             "object": actor.ap_id,
         });
         let mut inboxes = kogi_core::deliveries::all_shared_inboxes(&self.core).await?;
-        inboxes.extend(follows::follower_inboxes(&self.core, actor.id).await?);
+        inboxes.extend(follower_inboxes.iter().cloned());
         inboxes.sort();
         inboxes.dedup();
-        self.enqueue(&activity, actor.id, &inboxes).await?;
-        Ok(())
+        Ok(vec![Outgoing {
+            activity,
+            actor_id,
+            inboxes,
+        }])
     }
 }

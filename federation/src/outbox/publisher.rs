@@ -18,6 +18,14 @@ pub const POLL: Duration = Duration::from_millis(500);
 /// Events taken per round.
 const BATCH: i64 = 50;
 
+/// One activity to queue: its id, its JSON, who signs it and where it goes.
+struct Row {
+    activity_id: String,
+    json: String,
+    actor_id: i64,
+    inboxes: Vec<String>,
+}
+
 impl Federation {
     /// Publishes events until `shutdown` turns true: woken by use cases after they commit
     /// (`Live::outbox`), and every [`POLL`] as a fallback. Runs wherever the delivery worker
@@ -47,12 +55,15 @@ impl Federation {
         }
     }
 
-    /// One round: publishes the oldest unpublished events, in id order. When one fails, that
-    /// actor's later events wait for the next round (their order is kept); other actors go on.
+    /// One round: publishes the oldest unpublished events, in id order, in ONE transaction
+    /// (each event marked published with its delivery rows; a crash loses or duplicates
+    /// none). The activities are built first, with reads only. When one cannot be built,
+    /// that actor's later events wait for the next round (their order is kept); other actors
+    /// go on.
     pub async fn publish_pending(&self) -> Result<usize> {
         let events = kogi_core::db::run(&self.core.db, |c| outbox::unpublished(c, BATCH)).await?;
         let mut stalled: HashSet<i64> = HashSet::new();
-        let mut published = 0;
+        let mut ready: Vec<(i64, Vec<Row>)> = Vec::new();
         for (i, ev) in events.iter().enumerate() {
             if stalled.contains(&ev.actor_id) {
                 continue;
@@ -63,40 +74,51 @@ impl Federation {
                 && events[i + 1..]
                     .iter()
                     .any(|later| later.kind == ev.kind && later.payload == ev.payload);
-            let done = if superseded {
-                self.skip_event(ev.id).await
-            } else {
-                self.publish_event(ev).await
-            };
-            match done {
-                Ok(()) => published += 1,
+            if superseded {
+                ready.push((ev.id, Vec::new()));
+                continue;
+            }
+            match self.rows_of(ev).await {
+                Ok(rows) => ready.push((ev.id, rows)),
                 Err(e) => {
                     tracing::warn!(event = ev.id, kind = %ev.kind, error = %e, "outbox event not published yet");
                     stalled.insert(ev.actor_id);
                 }
             }
         }
-        if published > 0 {
-            self.wake.notify_waiters();
+        if ready.is_empty() {
+            return Ok(0);
         }
+        let published = ready.len();
+        kogi_core::db::tx(&self.core.db, move |conn| {
+            for (event_id, rows) in &ready {
+                // Already published by another publisher: nothing to add.
+                if !outbox::mark_published(conn, *event_id)? {
+                    continue;
+                }
+                for row in rows {
+                    kogi_core::deliveries::enqueue_in(
+                        conn,
+                        &row.activity_id,
+                        &row.json,
+                        row.actor_id,
+                        &row.inboxes,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        self.wake.notify_waiters();
         Ok(published)
     }
 
-    /// Marks an event published without sending anything (a later one supersedes it).
-    async fn skip_event(&self, event_id: i64) -> Result<()> {
-        kogi_core::db::tx(&self.core.db, move |conn| {
-            outbox::mark_published(conn, event_id).map(|_| ())
-        })
-        .await
-    }
-
-    /// Builds the event's activities (reads only, outside any transaction), then queues them
-    /// and marks the event published in ONE transaction.
-    async fn publish_event(&self, ev: &OutboxEvent) -> Result<()> {
+    /// The delivery rows an event becomes (reads only, outside any transaction).
+    async fn rows_of(&self, ev: &OutboxEvent) -> Result<Vec<Row>> {
         let activities = self.activities_of(ev.actor_id, &ev.event()?).await?;
-        let mut rows: Vec<(String, String, i64, Vec<String>)> = Vec::new();
+        let mut rows = Vec::with_capacity(activities.len());
         for out in activities {
-            let id = out
+            let activity_id = out
                 .activity
                 .get("id")
                 .and_then(Value::as_str)
@@ -104,20 +126,14 @@ impl Federation {
                 .to_string();
             let json =
                 serde_json::to_string(&out.activity).map_err(|e| Error::Internal(e.to_string()))?;
-            rows.push((id, json, out.actor_id, out.inboxes));
+            rows.push(Row {
+                activity_id,
+                json,
+                actor_id: out.actor_id,
+                inboxes: out.inboxes,
+            });
         }
-        let event_id = ev.id;
-        kogi_core::db::tx(&self.core.db, move |conn| {
-            // Already published by another publisher: nothing to add.
-            if !outbox::mark_published(conn, event_id)? {
-                return Ok(());
-            }
-            for (id, json, actor_id, inboxes) in &rows {
-                kogi_core::deliveries::enqueue_in(conn, id, json, *actor_id, inboxes)?;
-            }
-            Ok(())
-        })
-        .await
+        Ok(rows)
     }
 
     /// The activities an event becomes, each with its target inboxes (shared inboxes
@@ -319,6 +335,20 @@ impl Federation {
             | DomainEvent::ActivityRejected { .. } => {
                 self.community_activities(actor_id, event).await
             }
+            DomainEvent::ItemPublished { item_id, created } => {
+                self.item_activities(*item_id, *created).await
+            }
+            DomainEvent::ItemWithdrawn { item_ap_id } => {
+                self.item_withdrawal(actor_id, item_ap_id).await
+            }
+            DomainEvent::ProjectUpdatePosted {
+                post_id,
+                project_id,
+            } => self.project_update_activities(*post_id, *project_id).await,
+            DomainEvent::ActorDeleted {
+                actor_id,
+                follower_inboxes,
+            } => self.actor_deletion(*actor_id, follower_inboxes).await,
         }
     }
 

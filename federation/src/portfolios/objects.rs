@@ -22,13 +22,6 @@ fn iso(t: chrono::NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-pub(super) fn media_url(base: &str, m: &ItemMedia) -> Option<String> {
-    m.path
-        .as_ref()
-        .map(|p| format!("{base}/media/{p}"))
-        .or_else(|| m.url.clone())
-}
-
 pub(crate) fn hashtags(base: &str, tags: &[String]) -> Vec<Value> {
     tags.iter()
         .map(|t| {
@@ -144,41 +137,7 @@ pub(crate) fn as_tags(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// An item as HTML for readers that know nothing of Kogi (Mastodon shows the `name` and
-/// this content with a link).
-pub fn item_html(item: &Item) -> String {
-    let mut html = text_to_html(&item.description);
-    let mut facts = Vec::new();
-    if !item.role.is_empty() {
-        facts.push(format!("Role: {}", escape_html(&item.role)));
-    }
-    if !item.client.is_empty() {
-        facts.push(format!("Client: {}", escape_html(&item.client)));
-    }
-    match (&item.started_on, &item.ended_on) {
-        (Some(a), Some(b)) => facts.push(format!("{a} – {b}")),
-        (Some(a), None) => facts.push(format!("Since {a}")),
-        (None, Some(b)) => facts.push(format!("Until {b}")),
-        _ => {}
-    }
-    if !facts.is_empty() {
-        html.push_str(&format!("<p>{}</p>", facts.join(" · ")));
-    }
-    let skills = item.skills();
-    if !skills.is_empty() {
-        html.push_str(&format!(
-            "<p>Skills: {}</p>",
-            escape_html(&skills.join(", "))
-        ));
-    }
-    for u in [&item.external_url, &item.video_url].into_iter().flatten() {
-        let u = escape_html(u);
-        html.push_str(&format!(
-            "<p><a href=\"{u}\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">{u}</a></p>"
-        ));
-    }
-    html
-}
+pub use kogi_core::portfolios::store::copies::item_html;
 
 /// A local item as an `Article`.
 pub fn item_json(
@@ -204,7 +163,7 @@ pub fn item_json(
         .media()
         .iter()
         .filter_map(|m| {
-            Some(json!({"type": m.kind, "mediaType": m.media_type, "url": media_url(base, m)?, "name": m.description}))
+            Some(json!({"type": m.kind, "mediaType": m.media_type, "url": m.url_at(base)?, "name": m.description}))
         })
         .collect();
     let mut doc = json!({

@@ -387,7 +387,6 @@ pub async fn account_delete(
     };
     match result {
         Ok(()) => {
-            ctx.state.fed.announce_deletion(&person.actor).await?;
             let mut resp = ctx.redirect_with_flash("/", "info", "account_deleted");
             resp.headers_mut().append(
                 header::SET_COOKIE,

@@ -18,7 +18,7 @@ use crate::schema::{
     accounts, actors, portfolio_items, portfolio_members, portfolios, project_members,
     project_updates, projects,
 };
-use crate::{db_tx, keys, now, Core};
+use crate::{db_tx, keys, now, with_conn, Core};
 
 /// A portfolio as a person creates or edits it; absent fields are left as they are.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -224,27 +224,33 @@ pub async fn update(core: &Core, p: &Portfolio, input: PortfolioInput) -> Result
     );
     let (pid, aid) = (p.id(), p.actor.id);
     let t = now();
-    db_tx!(core.db, |conn| {
-        diesel::update(actors::table.find(aid))
-            .set((
-                actors::display_name.eq(&title),
-                actors::summary.eq(&summary),
-                actors::links.eq(&links_json),
-                actors::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        diesel::update(portfolios::table.find(pid))
-            .set((
-                portfolios::portfolio_type.eq(&kind.name),
-                portfolios::visibility.eq(visibility.as_str()),
-                portfolios::tags.eq(&tags_json),
-                portfolios::fields.eq(&fields_json),
-                portfolios::sections.eq(&sections_json),
-                portfolios::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
+    crate::db::tx(&core.db, move |conn| {
+        with_conn!(conn, |c| {
+            diesel::update(actors::table.find(aid))
+                .set((
+                    actors::display_name.eq(&title),
+                    actors::summary.eq(&summary),
+                    actors::links.eq(&links_json),
+                    actors::updated_at.eq(t),
+                ))
+                .execute(c)?;
+            diesel::update(portfolios::table.find(pid))
+                .set((
+                    portfolios::portfolio_type.eq(&kind.name),
+                    portfolios::visibility.eq(visibility.as_str()),
+                    portfolios::tags.eq(&tags_json),
+                    portfolios::fields.eq(&fields_json),
+                    portfolios::sections.eq(&sections_json),
+                    portfolios::updated_at.eq(t),
+                ))
+                .execute(c)?;
+            Ok::<_, Error>(())
+        })?;
+        // Followers get the new document (the publisher sends nothing for a draft).
+        crate::outbox::actor_updated(conn, aid)
+    })
+    .await?;
+    crate::outbox::committed(core, "update_portfolio");
     queries::find(core, pid).await?.ok_or(Error::NotFound)
 }
 
@@ -260,40 +266,58 @@ pub async fn set_state(core: &Core, p: &Portfolio, to: State) -> Result<Portfoli
     if !allowed {
         return Err(Error::invalid("state", "invalid_transition"));
     }
-    let pid = p.id();
+    let (pid, aid) = (p.id(), p.actor.id);
     let first_publish = p.row.published_at.is_none() && to == State::Published;
+    let base = core.config.public_url.clone();
     let t = now();
-    db_tx!(core.db, |conn| {
-        diesel::update(portfolios::table.find(pid))
-            .set((
-                portfolios::state.eq(to.as_str()),
-                portfolios::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        if first_publish {
+    crate::db::tx(&core.db, move |conn| {
+        with_conn!(conn, |c| {
             diesel::update(portfolios::table.find(pid))
-                .set(portfolios::published_at.eq(Some(t)))
-                .execute(conn)?;
+                .set((
+                    portfolios::state.eq(to.as_str()),
+                    portfolios::updated_at.eq(t),
+                ))
+                .execute(c)?;
+            if first_publish {
+                diesel::update(portfolios::table.find(pid))
+                    .set(portfolios::published_at.eq(Some(t)))
+                    .execute(c)?;
+            }
+            Ok::<_, Error>(())
+        })?;
+        // Published (or back): the published work that never left gets its copies.
+        if to == State::Published {
+            for item in queries::items_in(conn, pid)? {
+                if item.state() != State::Draft && item.post_id.is_none() {
+                    super::copies::sync_in(conn, &base, pid, item.id, false)?;
+                }
+            }
         }
-        Ok(())
-    })?;
+        crate::outbox::actor_updated(conn, aid)
+    })
+    .await?;
+    crate::outbox::committed(core, "set_portfolio_state");
     queries::find(core, pid).await?.ok_or(Error::NotFound)
 }
 
 pub async fn set_cover(core: &Core, p: &Portfolio, path: Option<String>) -> Result<Portfolio> {
     let old = p.row.cover_path.clone();
-    let pid = p.id();
+    let (pid, aid) = (p.id(), p.actor.id);
     let t = now();
     let path_q = path.clone();
-    db_tx!(core.db, |conn| {
-        diesel::update(portfolios::table.find(pid))
-            .set((
-                portfolios::cover_path.eq(&path_q),
-                portfolios::updated_at.eq(t),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
+    crate::db::tx(&core.db, move |conn| {
+        with_conn!(conn, |c| {
+            diesel::update(portfolios::table.find(pid))
+                .set((
+                    portfolios::cover_path.eq(&path_q),
+                    portfolios::updated_at.eq(t),
+                ))
+                .execute(c)
+        })?;
+        crate::outbox::actor_updated(conn, aid)
+    })
+    .await?;
+    crate::outbox::committed(core, "set_cover");
     if let Some(o) = old.filter(|o| Some(o) != path.as_ref()) {
         crate::media::remove(&core.config.media_dir(), &o);
     }
@@ -304,48 +328,58 @@ pub async fn set_cover(core: &Core, p: &Portfolio, path: Option<String>) -> Resu
 /// (marked deleted, keys kept to sign the `Delete`) so the handle stays reserved.
 pub async fn mark_deleted(core: &Core, p: &Portfolio) -> Result<()> {
     let (pid, aid) = (p.id(), p.actor.id);
+    let ever_left = p.row.published_at.is_some();
     let t = now();
-    db_tx!(core.db, |conn| {
-        diesel::update(portfolios::table.find(pid))
-            .set((
-                portfolios::deleted_at.eq(Some(t)),
-                portfolios::updated_at.eq(t),
-            ))
+    crate::db::tx(&core.db, move |conn| {
+        // If it ever left the instance, every known server is told (`Delete` of the actor).
+        if ever_left {
+            crate::outbox::actor_deleted(conn, aid)?;
+        }
+        with_conn!(conn, |conn| {
+            diesel::update(portfolios::table.find(pid))
+                .set((
+                    portfolios::deleted_at.eq(Some(t)),
+                    portfolios::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+            diesel::update(actors::table.find(aid))
+                .set((actors::deleted_at.eq(Some(t)), actors::updated_at.eq(t)))
+                .execute(conn)?;
+            diesel::update(
+                portfolio_items::table
+                    .filter(portfolio_items::portfolio_id.eq(pid))
+                    .filter(portfolio_items::deleted_at.is_null()),
+            )
+            .set(portfolio_items::deleted_at.eq(Some(t)))
             .execute(conn)?;
-        diesel::update(actors::table.find(aid))
-            .set((actors::deleted_at.eq(Some(t)), actors::updated_at.eq(t)))
+            diesel::update(
+                projects::table
+                    .filter(projects::portfolio_id.eq(pid))
+                    .filter(projects::deleted_at.is_null()),
+            )
+            .set(projects::deleted_at.eq(Some(t)))
             .execute(conn)?;
-        diesel::update(
-            portfolio_items::table
-                .filter(portfolio_items::portfolio_id.eq(pid))
-                .filter(portfolio_items::deleted_at.is_null()),
-        )
-        .set(portfolio_items::deleted_at.eq(Some(t)))
-        .execute(conn)?;
-        diesel::update(
-            projects::table
-                .filter(projects::portfolio_id.eq(pid))
-                .filter(projects::deleted_at.is_null()),
-        )
-        .set(projects::deleted_at.eq(Some(t)))
-        .execute(conn)?;
-        diesel::update(
-            crate::schema::posts::table
-                .filter(crate::schema::posts::author_id.eq(aid))
-                .filter(crate::schema::posts::deleted_at.is_null()),
-        )
-        .set(crate::schema::posts::deleted_at.eq(Some(t)))
-        .execute(conn)?;
-        diesel::delete(
-            crate::schema::follows::table.filter(
-                crate::schema::follows::target_id
-                    .eq(aid)
-                    .or(crate::schema::follows::follower_id.eq(aid)),
-            ),
-        )
-        .execute(conn)?;
-        Ok(())
+            diesel::update(
+                crate::schema::posts::table
+                    .filter(crate::schema::posts::author_id.eq(aid))
+                    .filter(crate::schema::posts::deleted_at.is_null()),
+            )
+            .set(crate::schema::posts::deleted_at.eq(Some(t)))
+            .execute(conn)?;
+            diesel::delete(
+                crate::schema::follows::table.filter(
+                    crate::schema::follows::target_id
+                        .eq(aid)
+                        .or(crate::schema::follows::follower_id.eq(aid)),
+                ),
+            )
+            .execute(conn)?;
+            Ok(())
+        })
     })
+    .await?;
+    crate::outbox::committed(core, "delete_portfolio");
+    Ok(())
 }
 
 /// Adds someone to the team or changes their role. The last owner cannot step down.

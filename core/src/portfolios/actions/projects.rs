@@ -7,12 +7,15 @@ use serde_json::{Map, Value};
 
 use super::checks::clean_project;
 use crate::accounts::{Actor, ProfileLink};
+use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::outbox::DomainEvent;
 use crate::portfolios::model::*;
-use crate::portfolios::queries;
 use crate::portfolios::rules::{self, optional_text};
+use crate::portfolios::{engagement, queries};
+use crate::posts::{NewPost, Post, Visibility};
 use crate::schema::{project_members, project_updates, projects};
-use crate::{db_tx, now, Core};
+use crate::{db_tx, now, with_conn, Core};
 
 /// A project as a person writes it; absent fields are left as they are.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -147,11 +150,16 @@ pub async fn remove_project_member(core: &Core, project: &Project, actor_id: i64
 /// Records that a post is an update of a project (by the project's id).
 pub async fn link_update(core: &Core, project_ap_id: &str, post_id: i64) -> Result<()> {
     let ap = project_ap_id.to_string();
+    crate::db::tx(&core.db, move |c| link_update_in(c, &ap, post_id)).await
+}
+
+/// [`link_update`] inside the caller's transaction.
+pub fn link_update_in(conn: &mut Conn, project_ap_id: &str, post_id: i64) -> Result<()> {
     let t = now();
-    db_tx!(core.db, |conn| {
+    with_conn!(conn, |conn| {
         diesel::insert_into(project_updates::table)
             .values((
-                project_updates::project_ap_id.eq(&ap),
+                project_updates::project_ap_id.eq(project_ap_id),
                 project_updates::post_id.eq(post_id),
                 project_updates::created_at.eq(t),
             ))
@@ -160,4 +168,85 @@ pub async fn link_update(core: &Core, project_ap_id: &str, post_id: i64) -> Resu
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// A project update as its author wrote it: the text, its HTML and hashtags (composed by
+/// the caller, as every post's are), and the id it gets.
+#[derive(Debug, Clone)]
+pub struct UpdateDraft {
+    pub ap_id: String,
+    pub text: String,
+    pub html: String,
+    pub tags: Vec<String>,
+}
+
+/// Posts an update of a project in ONE transaction: a `Note` by the portfolio to the
+/// project's audience (followers, or the team directly, or only the editors while nobody
+/// else may see it), linked to the project, the watchers who may see it notified, and, when
+/// it is for followers, the `ProjectUpdatePosted` event that sends its `Create`.
+pub async fn post_update(
+    core: &Core,
+    p: &Portfolio,
+    project: &Project,
+    draft: UpdateDraft,
+) -> Result<Post> {
+    if draft.text.trim().is_empty() {
+        return Err(Error::invalid("content", "required"));
+    }
+    let audience = audience(p, project.visibility(), State::Published);
+    let (p, project) = (p.clone(), project.clone());
+    let post = crate::db::tx(&core.db, move |conn| {
+        let members = queries::members_in(conn, p.id())?;
+        let team: Vec<i64> = members.iter().map(|(_, a)| a.id).collect();
+        let (vis, recipients): (Visibility, Vec<i64>) = match audience {
+            Audience::Followers { listed: true } => (Visibility::Public, vec![]),
+            Audience::Followers { listed: false } => (Visibility::Unlisted, vec![]),
+            Audience::Team => (Visibility::Direct, team.clone()),
+            Audience::Nobody => (
+                Visibility::Direct,
+                members
+                    .iter()
+                    .filter(|(m, _)| Role::parse(&m.role).is_some_and(Role::can_edit))
+                    .map(|(_, a)| a.id)
+                    .collect(),
+            ),
+        };
+        let new = NewPost {
+            ap_id: draft.ap_id.clone(),
+            author_id: p.actor.id,
+            local: true,
+            kind: "Note".into(),
+            content_html: draft.html,
+            source_text: Some(draft.text),
+            summary: None,
+            sensitive: false,
+            language: None,
+            visibility: vis,
+            in_reply_to_ap_id: None,
+            url: Some(draft.ap_id),
+            attachments: vec![],
+            tags: draft.tags,
+            poll: None,
+            published_at: now(),
+            edited_at: None,
+            like_count: 0,
+            announce_count: 0,
+            recipients: recipients.iter().map(|id| (*id, false)).collect(),
+        };
+        let (post, _) = crate::posts::upsert_in(conn, &new)?;
+        link_update_in(conn, &project.ap_id, post.id)?;
+        crate::outbox::apply_fails("post_project_update")?;
+        if matches!(audience, Audience::Followers { .. }) {
+            let event = DomainEvent::ProjectUpdatePosted {
+                post_id: post.id,
+                project_id: project.id,
+            };
+            crate::outbox::record(conn, p.actor.id, &event)?;
+        }
+        engagement::notify_watchers_in(conn, &p, audience, Some(post.id), &team)?;
+        Ok(post)
+    })
+    .await?;
+    crate::outbox::committed(core, "post_project_update");
+    Ok(post)
 }

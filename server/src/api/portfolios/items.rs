@@ -54,11 +54,6 @@ pub async fn update_item(
     let p = local(&state, &handle, Some(me), Need::Edit).await?;
     let item = local_item(&state, &p, id).await?;
     let item = store::update_item(&state.core, &p, &item, body).await?;
-    let item = if item.state() != PState::Draft {
-        state.fed.sync_item(&p, &item, true).await?
-    } else {
-        item
-    };
     Ok(Json(item_view(&state, &item, Some(me)).await?))
 }
 
@@ -73,7 +68,7 @@ pub async fn delete_item(
 ) -> Result<StatusCode, ApiError> {
     let p = local(&state, &handle, Some(&user.person.actor), Need::Edit).await?;
     let item = local_item(&state, &p, id).await?;
-    state.fed.delete_item(&p, &item).await?;
+    store::delete_item(&state.core, &item).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,7 +83,6 @@ pub(crate) async fn item_state(
     let p = local(&state, &handle, Some(me), Need::Edit).await?;
     let item = local_item(&state, &p, id).await?;
     let item = store::set_item_state(&state.core, &item, to).await?;
-    let item = state.fed.sync_item(&p, &item, true).await?;
     Ok(Json(item_view(&state, &item, Some(me)).await?))
 }
 
@@ -162,11 +156,6 @@ pub async fn add_media(
     .map_err(|e| ApiError::from(kogi_core::Error::Internal(e.to_string())))??;
     media.push(stored);
     let item = store::set_item_media(&state.core, item.id, &media).await?;
-    let item = if item.state() != PState::Draft {
-        state.fed.sync_item(&p, &item, true).await?
-    } else {
-        item
-    };
     Ok((
         StatusCode::CREATED,
         Json(item_view(&state, &item, Some(me)).await?),

@@ -140,7 +140,6 @@ pub async fn update(
     let me = &user.person.actor;
     let p = local(&state, &handle, Some(me), Need::Edit).await?;
     let p = store::update(&state.core, &p, body).await?;
-    state.fed.announce_portfolio(&p).await?;
     Ok(Json(portfolio_view(&state, &p, Some(me)).await?))
 }
 
@@ -155,7 +154,7 @@ pub async fn delete(
     ApiPath(handle): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let p = local(&state, &handle, Some(&user.person.actor), Need::Own).await?;
-    state.fed.delete_portfolio(&p).await?;
+    store::mark_deleted(&state.core, &p).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +166,7 @@ pub(crate) async fn lifecycle(
 ) -> Result<Json<PortfolioView>, ApiError> {
     let me = &user.person.actor;
     let p = local(&state, &handle, Some(me), Need::Own).await?;
-    let p = state.fed.set_portfolio_state(&p, to).await?;
+    let p = store::set_state(&state.core, &p, to).await?;
     Ok(Json(portfolio_view(&state, &p, Some(me)).await?))
 }
 
@@ -228,6 +227,5 @@ pub async fn put_cover(
     .await
     .map_err(|e| ApiError::from(kogi_core::Error::Internal(e.to_string())))??;
     let p = store::set_cover(&state.core, &p, Some(path)).await?;
-    state.fed.announce_portfolio(&p).await?;
     Ok(Json(portfolio_view(&state, &p, Some(me)).await?))
 }

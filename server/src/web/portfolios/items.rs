@@ -164,9 +164,6 @@ pub async fn item_save(
     let input = item_input(&form, &p.sections());
     match store::update_item(&ctx.state.core, &p, &item, input).await {
         Ok(item) => {
-            if item.state() != State::Draft {
-                ctx.state.fed.sync_item(&p, &item, true).await?;
-            }
             Ok(ctx.redirect_with_flash(&item_edit_of(&p, item.id), "success", "pf_item_saved"))
         }
         Err(e) => {
@@ -190,10 +187,7 @@ pub(crate) async fn item_lifecycle(
     let item = item_of(&ctx, &p, id).await?;
     let back = item_edit_of(&p, item.id);
     match store::set_item_state(&ctx.state.core, &item, to).await {
-        Ok(item) => {
-            ctx.state.fed.sync_item(&p, &item, true).await?;
-            Ok(ctx.redirect_with_flash(&back, "success", done))
-        }
+        Ok(_) => Ok(ctx.redirect_with_flash(&back, "success", done)),
         Err(e) => refused(&ctx, &back, e),
     }
 }
@@ -233,7 +227,7 @@ pub async fn item_delete(
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
-    ctx.state.fed.delete_item(&p, &item).await?;
+    store::delete_item(&ctx.state.core, &item).await?;
     Ok(ctx.redirect_with_flash(&manage_of(&p), "success", "pf_item_deleted"))
 }
 
@@ -269,10 +263,7 @@ pub async fn item_media(
         Ok(m) => media.push(m),
         Err(e) => return refused(&ctx, &back, e),
     }
-    let item = store::set_item_media(&ctx.state.core, item.id, &media).await?;
-    if item.state() != State::Draft {
-        ctx.state.fed.sync_item(&p, &item, true).await?;
-    }
+    store::set_item_media(&ctx.state.core, item.id, &media).await?;
     Ok(ctx.redirect_with_flash(&back, "success", "pf_media_added"))
 }
 
@@ -298,12 +289,9 @@ pub async fn item_media_remove(
         return Ok(ctx.redirect_with_flash(&back, "info", "pf_media_gone"));
     }
     let gone = media.remove(form.index);
-    let item = store::set_item_media(&ctx.state.core, item.id, &media).await?;
+    store::set_item_media(&ctx.state.core, item.id, &media).await?;
     if let Some(path) = gone.path {
         kogi_core::media::remove(&ctx.state.core.config.media_dir(), &path);
-    }
-    if item.state() != State::Draft {
-        ctx.state.fed.sync_item(&p, &item, true).await?;
     }
     Ok(ctx.redirect_with_flash(&back, "success", "pf_media_removed"))
 }

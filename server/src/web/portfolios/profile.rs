@@ -247,10 +247,7 @@ pub async fn edit_save(
         ..Default::default()
     };
     match store::update(core, &p, input).await {
-        Ok(p) => {
-            ctx.state.fed.announce_portfolio(&p).await?;
-            Ok(ctx.redirect_with_flash(&manage_of(&p), "success", "pf_saved"))
-        }
+        Ok(p) => Ok(ctx.redirect_with_flash(&manage_of(&p), "success", "pf_saved")),
         Err(e) => {
             let errors = form_errors(&ctx, e)?;
             editor(&ctx, &p, &v, Some(form), errors).await
@@ -269,7 +266,7 @@ pub(crate) async fn lifecycle(
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Own).await?;
     let back = manage_of(&p);
-    match ctx.state.fed.set_portfolio_state(&p, to).await {
+    match store::set_state(&ctx.state.core, &p, to).await {
         Ok(_) => Ok(ctx.redirect_with_flash(&back, "success", done)),
         Err(e) => refused(&ctx, &back, e),
     }
@@ -319,7 +316,7 @@ pub async fn delete(
     {
         return Ok(ctx.redirect_with_flash(&manage_of(&p), "error", "pf_confirm_mismatch"));
     }
-    ctx.state.fed.delete_portfolio(&p).await?;
+    store::mark_deleted(&ctx.state.core, &p).await?;
     Ok(ctx.redirect_with_flash("/portfolios/mine", "success", "pf_deleted"))
 }
 
@@ -350,8 +347,7 @@ pub async fn cover(
         Ok(path) => path,
         Err(e) => return refused(&ctx, &back, e),
     };
-    let p = store::set_cover(&ctx.state.core, &p, Some(path)).await?;
-    ctx.state.fed.announce_portfolio(&p).await?;
+    store::set_cover(&ctx.state.core, &p, Some(path)).await?;
     Ok(ctx.redirect_with_flash(&back, "success", "pf_cover_saved"))
 }
 
@@ -365,6 +361,5 @@ pub async fn cover_remove(
     ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let p = store::set_cover(&ctx.state.core, &p, None).await?;
-    ctx.state.fed.announce_portfolio(&p).await?;
     Ok(ctx.redirect_with_flash(&manage_of(&p), "success", "pf_cover_removed"))
 }
