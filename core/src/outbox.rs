@@ -64,7 +64,14 @@ pub enum DomainEvent {
     PostDeleted { post_id: i64 },
     /// A local community relays an activity it received (verified, stored as received) to
     /// its members: `Announce` of it by the group. The event's actor is the community's.
-    Relayed { community_id: i64, activity: String },
+    /// For a new thread, `object` is its object as received, announced on its own too for
+    /// servers that ignore announced activities.
+    Relayed {
+        community_id: i64,
+        activity: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        object: Option<String>,
+    },
     /// A local actor's profile (a person's or a community's) changed: `Update` with its
     /// current document, to its followers. Several in one round collapse into one.
     ActorUpdated { actor_id: i64 },

@@ -468,6 +468,57 @@ async fn communities(core: &Core, ann: &Actor, rita: &Actor) {
         assert_eq!(count(core, sql).await, n, "{sql}");
     }
 
+    // A member's thread from another server whose apply fails after the post was stored:
+    // no post, no place, no relay, the activity id unseen; sent again, it is applied once.
+    let mut remote_thread = local_post(rita.id);
+    remote_thread.ap_id = "https://remote.test/notes/t2".into();
+    remote_thread.local = false;
+    let received = kogi_core::posts::received::ReceivedPost {
+        post: remote_thread,
+        mentioned: vec![ann.id],
+    };
+    let create = "https://remote.test/notes/t2/activity";
+    let receive = |r: kogi_core::posts::received::ReceivedPost| {
+        kogi_core::communities::received::receive_post(
+            core,
+            &c,
+            r,
+            manage::Placement::Thread {
+                title: "From afar".into(),
+            },
+            format!(r#"{{"id":"{create}","type":"Create"}}"#),
+            r#"{"id":"https://remote.test/notes/t2","type":"Page"}"#.into(),
+            create,
+        )
+    };
+    assert!(matches!(
+        kogi_core::inbox::claim(core, create).await,
+        Ok(kogi_core::inbox::Claim::Claimed)
+    ));
+    std::env::set_var(FAILPOINT, "apply_fails:receive_community_post");
+    assert!(receive(received.clone()).await.is_err());
+    std::env::remove_var(FAILPOINT);
+    kogi_core::inbox::release(core, create)
+        .await
+        .expect("release");
+    let t2 = "SELECT COUNT(*) AS n FROM posts WHERE ap_id = 'https://remote.test/notes/t2'";
+    let far = "SELECT COUNT(*) AS n FROM community_posts WHERE title = 'From afar'";
+    let relayed = "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'relayed' AND payload LIKE '%notes/t2%'";
+    let mention = "SELECT COUNT(*) AS n FROM notifications WHERE kind = 'mention'";
+    let seen =
+        "SELECT COUNT(*) AS n FROM inbox_seen WHERE done = TRUE AND activity_id LIKE '%notes/t2%'";
+    for (sql, n) in [(t2, 0), (far, 0), (relayed, 0), (mention, 0), (seen, 0)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    assert!(matches!(
+        kogi_core::inbox::claim(core, create).await,
+        Ok(kogi_core::inbox::Claim::Claimed)
+    ));
+    receive(received).await.expect("received");
+    for (sql, n) in [(t2, 1), (far, 1), (relayed, 1), (mention, 1), (seen, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
     // Chat: only members write, and the message comes with its event.
     let html = "<p>hi</p>";
     assert!(matches!(

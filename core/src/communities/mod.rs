@@ -8,6 +8,7 @@ pub mod manage;
 pub mod model;
 pub mod moderation;
 pub mod queries;
+pub mod received;
 pub mod rules;
 pub mod store;
 

@@ -301,6 +301,7 @@ fn record_relay(conn: &mut Conn, relay: Option<Relay>) -> Result<()> {
             &DomainEvent::Relayed {
                 community_id: r.community_id,
                 activity: r.activity,
+                object: None,
             },
         )?;
     }

@@ -12,6 +12,7 @@ use crate::schema::{actors, follows, notifications, post_recipients, posts, reac
 use crate::{db_run, now, Core};
 
 pub mod actions;
+pub mod received;
 pub use actions::{notify, Notification};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

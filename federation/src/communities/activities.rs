@@ -2,6 +2,7 @@
 //! joins, reports, invites).
 
 use kogi_core::accounts::Actor;
+use kogi_core::communities::manage::Placement;
 use kogi_core::communities::{store, Community};
 use kogi_core::posts::Post;
 use kogi_core::{Error, Result};
@@ -15,8 +16,32 @@ use kogi_core::ids::activity as new_id;
 use kogi_core::posts::actions::Relay;
 
 impl Federation {
-    /// Links a stored post to a community as a thread (a `Page`, `Article` or `Question`
-    /// without `inReplyTo`) or a comment.
+    /// Where a post goes in a community: a thread (a `Page`, `Article` or `Question` without
+    /// `inReplyTo`) with its title, or a comment in its parent's thread. Reads only.
+    pub(crate) async fn place_in_community(
+        &self,
+        obj: &Value,
+        parent: Option<&Post>,
+    ) -> Result<Placement> {
+        if let Some(parent) = parent {
+            let thread = self
+                .thread_of(parent)
+                .await?
+                .unwrap_or_else(|| parent.clone());
+            Ok(Placement::Comment {
+                thread_post_id: thread.id,
+            })
+        } else {
+            let title = match obj.get("name").and_then(Value::as_str).map(str::trim) {
+                Some(t) if !t.is_empty() => t.to_string(),
+                // A Mastodon post that mentions the group: its first line is the title.
+                _ => title_from_content(obj.get("content").and_then(Value::as_str).unwrap_or("")),
+            };
+            Ok(Placement::Thread { title })
+        }
+    }
+
+    /// Links a stored post to a community (see [`Self::place_in_community`]).
     pub(crate) async fn link(
         &self,
         c: &Community,
@@ -24,19 +49,21 @@ impl Federation {
         obj: &Value,
         parent: Option<&Post>,
     ) -> Result<()> {
-        if let Some(parent) = parent {
-            let thread = self
-                .thread_of(parent)
-                .await?
-                .unwrap_or_else(|| parent.clone());
-            store::link_post(&self.core, c.id(), post.id, "comment", "", Some(thread.id)).await
-        } else {
-            let title = match obj.get("name").and_then(Value::as_str).map(str::trim) {
-                Some(t) if !t.is_empty() => t.to_string(),
-                // A Mastodon post that mentions the group: its first line is the title.
-                _ => title_from_content(obj.get("content").and_then(Value::as_str).unwrap_or("")),
-            };
-            store::link_post(&self.core, c.id(), post.id, "thread", &title, None).await
+        match self.place_in_community(obj, parent).await? {
+            Placement::Comment { thread_post_id } => {
+                store::link_post(
+                    &self.core,
+                    c.id(),
+                    post.id,
+                    "comment",
+                    "",
+                    Some(thread_post_id),
+                )
+                .await
+            }
+            Placement::Thread { title } => {
+                store::link_post(&self.core, c.id(), post.id, "thread", &title, None).await
+            }
         }
     }
 

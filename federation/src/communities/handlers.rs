@@ -40,14 +40,29 @@ impl Federation {
             }
             Err(e) => return Err(e.into()),
         }
-        let Some(post) = self.store_object(sender, obj).await? else {
+        let Some(received) = self.incoming_object(sender, obj).await? else {
             return Ok(Some(Accepted::Ignored(
                 "unsupported object for a community".into(),
             )));
         };
-        let new_thread = parent.is_none() && store::post_link(&self.core, post.id).await?.is_none();
-        self.link(&c, &post, obj, parent.as_ref()).await?;
-        self.relay(&c, doc, new_thread.then_some(obj)).await?;
+        let Some(activity_id) = doc.get("id").and_then(Value::as_str) else {
+            return Err(InboxError::Malformed("activity without id".into()));
+        };
+        let place = self.place_in_community(obj, parent.as_ref()).await?;
+        let to_json =
+            |v: &Value| serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()));
+        let (activity, object) = (to_json(doc)?, to_json(obj)?);
+        kogi_core::communities::received::receive_post(
+            &self.core,
+            &c,
+            received,
+            place,
+            activity,
+            object,
+            activity_id,
+        )
+        .await
+        .map_err(crate::posts::refusal)?;
         Ok(Some(Accepted::Applied(
             "Create in a community, relayed".into(),
         )))

@@ -285,8 +285,18 @@ impl Federation {
             DomainEvent::Relayed {
                 community_id,
                 activity,
+                object,
             } => match self.received_in(*community_id, activity).await? {
-                Some((c, activity)) => self.relayed(&c, &activity, None).await,
+                Some((c, activity)) => {
+                    let object: Option<Value> = match object {
+                        Some(o) => Some(
+                            serde_json::from_str(o)
+                                .map_err(|e| Error::Internal(format!("relayed object: {e}")))?,
+                        ),
+                        None => None,
+                    };
+                    self.relayed(&c, &activity, object.as_ref()).await
+                }
                 None => Ok(Vec::new()),
             },
             DomainEvent::ActorUpdated { actor_id } => self.actor_update_activities(*actor_id).await,

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use kogi_core::accounts::Actor;
+use kogi_core::posts::received::ReceivedPost;
 use kogi_core::posts::{self, Attachment, NewPost, Poll, PollOption, Post, Visibility};
 use serde_json::Value;
 
@@ -44,6 +45,23 @@ impl Federation {
         author: &Actor,
         obj: &Value,
     ) -> Result<Option<Post>, InboxError> {
+        let Some(received) = self.incoming_object(author, obj).await? else {
+            return Ok(None);
+        };
+        match kogi_core::posts::received::receive_post(&self.core, received).await {
+            Ok((post, _)) => Ok(Some(post)),
+            Err(e) => Err(refusal(e)),
+        }
+    }
+
+    /// The verify phase of a received post: its checks (hosted by its author's server,
+    /// attributed to the sender, never one of ours) and the row it becomes, with the local
+    /// people it mentions; reads only. `None` for a type that is not a post.
+    pub async fn incoming_object(
+        &self,
+        author: &Actor,
+        obj: &Value,
+    ) -> Result<Option<ReceivedPost>, InboxError> {
         let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
         if !POST_TYPES.contains(&kind) {
             return Ok(None);
@@ -210,38 +228,15 @@ impl Federation {
             announce_count: total_items(obj.get("shares")),
             recipients,
         };
-        let (post, is_new) = match posts::upsert(&self.core, new).await {
-            Ok(x) => x,
-            Err(kogi_core::Error::Forbidden("hosted_elsewhere")) => {
-                return Err(InboxError::Refused(
-                    "a post hosted here is never taken from elsewhere".into(),
-                ))
-            }
-            Err(kogi_core::Error::Forbidden(_)) => {
-                return Err(InboxError::Refused("not the post's author".into()))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if is_new {
-            for (a, was_mentioned) in &local_recipients {
-                if *was_mentioned {
-                    posts::notify(&self.core, a.id, "mention", author.id, Some(post.id)).await?;
-                }
-            }
-            if let Some(parent) = &post.in_reply_to_ap_id {
-                if let Some(p) = posts::find_by_ap_id(&self.core, parent).await? {
-                    if p.local
-                        && !local_recipients
-                            .iter()
-                            .any(|(a, m)| *m && a.id == p.author_id)
-                    {
-                        posts::notify(&self.core, p.author_id, "reply", author.id, Some(post.id))
-                            .await?;
-                    }
-                }
-            }
-        }
-        Ok(Some(post))
+        let mentioned = local_recipients
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(a, _)| a.id)
+            .collect();
+        Ok(Some(ReceivedPost {
+            post: new,
+            mentioned,
+        }))
     }
 
     /// Is `id` a URL of this instance (its host and port)?
@@ -459,5 +454,16 @@ impl Federation {
         posts::actions::receive_undo_reaction(&self.core, kind, undo_id, sender.id, post_id)
             .await?;
         Ok(Accepted::Applied(format!("Undo({kind})")))
+    }
+}
+
+/// A refusal of the store (a post hosted here, someone else's post) as the inbox answers it.
+pub(crate) fn refusal(e: kogi_core::Error) -> InboxError {
+    match e {
+        kogi_core::Error::Forbidden("hosted_elsewhere") => {
+            InboxError::Refused("a post hosted here is never taken from elsewhere".into())
+        }
+        kogi_core::Error::Forbidden(_) => InboxError::Refused("not the post's author".into()),
+        e => e.into(),
     }
 }

@@ -4,6 +4,7 @@
 mod handlers;
 mod objects;
 
+pub(crate) use handlers::refusal;
 pub use objects::{
     addressing, compose_html, infer_visibility, note_json, sanitise, scan, wrap, POST_TYPES,
 };
