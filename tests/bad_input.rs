@@ -314,6 +314,36 @@ async fn forms_without_a_csrf_token_are_refused() {
     assert_eq!(r.status(), 403);
     assert_eq!(a.sql_count("SELECT COUNT(*) AS n FROM accounts"), before);
 
+    // Multipart forms too: an upload without the token is refused before its handler runs;
+    // with the token after the file it passes the check (and, signed out, is sent to log in).
+    let t = csrf(&c, &a.u("/signup")).await;
+    let upload = |token: Option<&str>| {
+        let mut form = reqwest::multipart::Form::new()
+            .text("display_name", "x")
+            .part(
+                "avatar",
+                reqwest::multipart::Part::bytes(vec![1, 2, 3]).file_name("a.png"),
+            );
+        if let Some(t) = token {
+            form = form.text("csrf_token", t.to_string());
+        }
+        c.post(a.u("/settings/profile")).multipart(form).send()
+    };
+    assert_eq!(upload(None).await.unwrap().status(), 403);
+    assert_eq!(
+        upload(Some("forged-forged-forged-forged-forged-forged"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let passed = upload(Some(&t)).await.unwrap();
+    assert!(
+        passed.status().is_redirection(),
+        "the token after the file is read: {}",
+        passed.status()
+    );
+
     // The web form shows field errors and keeps what was typed.
     let t = csrf(&c, &a.u("/signup")).await;
     let r = c

@@ -131,14 +131,39 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Killing chromedriver alone leaves the Chromium it started running: end its
         // children first (Chromium's own helpers exit with their browser).
-        for pid in children_of(self.driver.id()) {
+        // All of them, helpers included, so none is still writing to the profile when it
+        // is removed below.
+        let mut all = Vec::new();
+        let mut next = vec![self.driver.id()];
+        while let Some(pid) = next.pop() {
+            let kids = children_of(pid);
+            next.extend(&kids);
+            all.extend(kids);
+        }
+        for pid in &all {
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while all.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The TempDir guard removes the profile next; a helper that wrote a last file as it
+        // died is caught by a second pass.
+        let _ = std::fs::remove_dir_all(self._profile.path());
     }
+}
+
+/// Is `pid` running (neither gone nor a zombie waiting to be reaped)?
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
 }
 
 /// The processes whose parent is `parent`, from /proc.

@@ -166,19 +166,6 @@ impl WebCtx {
         self.viewer.as_ref().map(|(p, _)| p)
     }
 
-    /// Checks the form's CSRF token against the cookie (double submit; the cookie is
-    /// HttpOnly and SameSite=Lax, so another site can neither read nor send it).
-    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), WebError> {
-        match submitted {
-            Some(s)
-                if !self.new_csrf && kogi_core::tokens::constant_time_eq(s, &self.csrf_token) =>
-            {
-                Ok(())
-            }
-            _ => Err(WebError::Csrf),
-        }
-    }
-
     pub fn avatar_url(&self, actor: &kogi_core::accounts::Actor) -> Option<String> {
         actor
             .avatar_path

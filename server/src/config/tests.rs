@@ -6,17 +6,19 @@ fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     let dir = tempfile_dir();
-    let cfg_path = dir.join("none.toml");
+    let cfg_path = dir.path().join("none.toml");
     std::fs::write(&cfg_path, "").unwrap();
     load_with(Some(&cfg_path), &move |n| {
         vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
     })
 }
 
-fn tempfile_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kogi-cfg-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory removed when the returned guard is dropped.
+fn tempfile_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("kogi-cfg-")
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
@@ -43,7 +45,7 @@ fn bad_values_name_the_key() {
 #[test]
 fn unknown_file_keys_are_refused() {
     let d = tempfile_dir();
-    let p = d.join("k.toml");
+    let p = d.path().join("k.toml");
     std::fs::write(&p, "[mail]\nkindd = \"spool\"\n").unwrap();
     let e = load_with(Some(&p), &|_| None).unwrap_err();
     assert_eq!(e.key, "mail.kindd");
@@ -55,7 +57,7 @@ fn unknown_file_keys_are_refused() {
 #[test]
 fn env_overrides_file() {
     let d = tempfile_dir();
-    let p = d.join("k.toml");
+    let p = d.path().join("k.toml");
     std::fs::write(&p, "[instance]\nname = \"From file\"\n").unwrap();
     let c = load_with(Some(&p), &|n| {
         (n == "KOGI_INSTANCE_NAME").then(|| "From env".to_string())

@@ -33,7 +33,6 @@ pub(super) fn form_errors(ctx: &WebCtx, e: Error) -> Result<BTreeMap<String, Str
 
 #[derive(Deserialize)]
 pub struct SignupForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -61,7 +60,6 @@ pub async fn signup_submit(
     ctx: WebCtx,
     WebForm(form): WebForm<SignupForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let mode = ctx.instance.registration_mode;
     let render = |errors: BTreeMap<String, String>, status: StatusCode| {
         ctx.render_status(
@@ -137,7 +135,6 @@ pub async fn login_page(ctx: WebCtx, Query(q): Query<NextQuery>) -> Response {
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -149,7 +146,6 @@ pub async fn login_submit(
     ctx: WebCtx,
     WebForm(form): WebForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let next = safe_next(form.next.as_deref());
     let fail = |status: StatusCode, code: &str| {
         ctx.render_status(
@@ -196,13 +192,7 @@ pub async fn login_submit(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
-}
-
-pub async fn logout(ctx: WebCtx, WebForm(form): WebForm<CsrfOnly>) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
+pub async fn logout(ctx: WebCtx) -> Result<Response, WebError> {
     if let Some((person, session)) = &ctx.viewer {
         accounts::revoke_session(&ctx.state.core, person.account.id, session.id).await?;
     }
@@ -247,7 +237,6 @@ pub async fn reset_request_page(ctx: WebCtx) -> Response {
 
 #[derive(Deserialize)]
 pub struct ResetRequestForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     email: String,
 }
@@ -256,7 +245,6 @@ pub async fn reset_request_submit(
     ctx: WebCtx,
     WebForm(form): WebForm<ResetRequestForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     if kogi_core::accounts::rules::normalise_email(&form.email).is_none() {
         let mut errors = BTreeMap::new();
         errors.insert("email".to_string(), ctx.t("error.email_invalid"));
@@ -291,7 +279,6 @@ pub async fn reset_page(ctx: WebCtx, Query(q): Query<TokenQuery>) -> Result<Resp
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     token: String,
     #[serde(default)]
@@ -302,7 +289,6 @@ pub async fn reset_submit(
     ctx: WebCtx,
     WebForm(form): WebForm<ResetForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     limits::token(&ctx.state, ctx.ip).await?;
     match accounts::reset_password(&ctx.state.core, &form.token, &form.password).await {
         Ok(_) => Ok(ctx.render(

@@ -42,7 +42,6 @@ fn lookup_failure(e: &FetchError) -> &'static str {
 
 #[derive(Deserialize)]
 pub struct FollowForm {
-    csrf_token: Option<String>,
     /// The actor's ActivityPub id (or `user@host`).
     #[serde(default)]
     target: String,
@@ -67,7 +66,6 @@ pub async fn follow(ctx: WebCtx, WebForm(form): WebForm<FollowForm>) -> Result<R
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first(&safe_next(form.next.as_deref())));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let target = match ctx.state.fed.resolve(&form.target).await {
         Ok(a) => a,
         Err(e) => {
@@ -97,7 +95,6 @@ pub async fn unfollow(
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first(&safe_next(form.next.as_deref())));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     // Someone followed is known here already: no need to ask their server.
     let known = kogi_core::actors::find_by_ap_id(&ctx.state.core, form.target.trim()).await?;
     let target = match known {
@@ -233,7 +230,6 @@ pub async fn requests(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct AnswerForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     actor: String,
     #[serde(default)]
@@ -245,7 +241,6 @@ pub async fn answer(ctx: WebCtx, WebForm(form): WebForm<AnswerForm>) -> Result<R
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first("/follow-requests"));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let approve = match form.approve.as_str() {
         "true" | "1" => true,
         "false" | "0" => false,
@@ -273,7 +268,6 @@ pub async fn answer(ctx: WebCtx, WebForm(form): WebForm<AnswerForm>) -> Result<R
 
 #[derive(Deserialize)]
 pub struct RelationForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     target: String,
     /// `block`, `unblock`, `mute` or `unmute`.
@@ -291,7 +285,6 @@ pub async fn relation(
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first(&next));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let target = match kogi_core::actors::find_by_ap_id(&ctx.state.core, form.target.trim()).await?
     {
         Some(a) => a,

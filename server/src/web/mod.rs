@@ -13,6 +13,7 @@ macro_rules! signed_in {
 
 mod accounts;
 mod communities;
+mod csrf;
 mod follows;
 mod pages;
 pub mod portfolios;
@@ -201,6 +202,13 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(settings::profile_page).post(settings::profile_save),
         )
         .layer(DefaultBodyLimit::max(state.config.limits.upload_body_bytes));
+    // The CSRF check reads a body up to the largest any page route takes; each route's own
+    // limit still applies to it afterwards.
+    let limits = &state.config.limits;
+    let largest = limits
+        .api_body_bytes
+        .max(limits.upload_body_bytes)
+        .max(limits.portfolio_media_max_bytes + (64 << 10));
     Router::new()
         .merge(pages::routes())
         .merge(accounts::routes())
@@ -211,4 +219,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(settings::routes())
         .layer(DefaultBodyLimit::max(state.config.limits.api_body_bytes))
         .merge(uploads)
+        .layer(axum::middleware::from_fn_with_state(
+            largest,
+            csrf::require_token,
+        ))
 }

@@ -252,7 +252,6 @@ pub async fn federated_timeline(
 
 #[derive(Deserialize)]
 pub struct ComposeForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     content: String,
     #[serde(default)]
@@ -272,7 +271,6 @@ pub async fn create(
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first(&next));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let visibility = match form.visibility.as_deref().map(str::trim) {
         None | Some("") => Visibility::Public,
         Some(v) => Visibility::parse(v).ok_or(WebError::BadRequest)?,
@@ -337,7 +335,6 @@ pub async fn create(
 
 #[derive(Deserialize)]
 pub struct ReactForm {
-    csrf_token: Option<String>,
     /// "1" takes a like or boost back, "0" adds it; without it the button toggles.
     undo: Option<String>,
     next: Option<String>,
@@ -348,7 +345,6 @@ async fn react(ctx: WebCtx, id: &str, form: ReactForm, kind: &str) -> Result<Res
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(login_first(&next));
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let core = &ctx.state.core;
     let post = match posts::find(core, id).await? {

@@ -106,7 +106,6 @@ pub async fn profile_save(ctx: WebCtx, mut multipart: Multipart) -> Result<Respo
             fields.insert(name, text);
         }
     }
-    ctx.check_csrf(fields.get("csrf_token").map(String::as_str))?;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let links: Vec<ProfileLink> = (1..=4)
         .map(|i| ProfileLink {
@@ -165,7 +164,6 @@ pub async fn password_page(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -177,7 +175,6 @@ pub async fn password_save(
     WebForm(form): WebForm<PasswordForm>,
 ) -> Result<Response, WebError> {
     let (person, session) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     match accounts::change_password(
         &ctx.state.core,
         &person,
@@ -212,7 +209,6 @@ pub async fn email_page(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct EmailForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     new_email: String,
     #[serde(default)]
@@ -224,7 +220,6 @@ pub async fn email_save(
     WebForm(form): WebForm<EmailForm>,
 ) -> Result<Response, WebError> {
     let (person, _) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     crate::limits::reset(&ctx.state, ctx.ip, &form.new_email).await?;
     match accounts::request_email_change(
         &ctx.state.core,
@@ -279,18 +274,8 @@ pub async fn sessions_page(ctx: WebCtx) -> Result<Response, WebError> {
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: Option<String>,
-}
-
-pub async fn revoke(
-    ctx: WebCtx,
-    Path(id): Path<i64>,
-    WebForm(form): WebForm<CsrfForm>,
-) -> Result<Response, WebError> {
+pub async fn revoke(ctx: WebCtx, Path(id): Path<i64>) -> Result<Response, WebError> {
     let (person, current) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     accounts::revoke_session(&ctx.state.core, person.account.id, id).await?;
     let mut resp = ctx.redirect_with_flash("/settings/sessions", "success", "session_revoked");
     if id == current.id {
@@ -303,12 +288,8 @@ pub async fn revoke(
     Ok(resp)
 }
 
-pub async fn revoke_others(
-    ctx: WebCtx,
-    WebForm(form): WebForm<CsrfForm>,
-) -> Result<Response, WebError> {
+pub async fn revoke_others(ctx: WebCtx) -> Result<Response, WebError> {
     let (person, current) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     accounts::revoke_other_sessions(&ctx.state.core, person.account.id, Some(current.id)).await?;
     Ok(ctx.redirect_with_flash("/settings/sessions", "success", "sessions_revoked"))
 }
@@ -330,7 +311,6 @@ pub async fn language_page(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct LanguageForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     language: String,
 }
@@ -340,7 +320,6 @@ pub async fn language_save(
     WebForm(form): WebForm<LanguageForm>,
 ) -> Result<Response, WebError> {
     let (person, _) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     if !ctx.state.theme.has_language(&form.language) {
         return Err(WebError::BadRequest);
     }
@@ -367,7 +346,6 @@ pub async fn account_page(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct DeleteForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -379,7 +357,6 @@ pub async fn account_delete(
     WebForm(form): WebForm<DeleteForm>,
 ) -> Result<Response, WebError> {
     let (person, _) = login_or_redirect!(ctx);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let result = if form.confirm.trim().to_lowercase() != person.account.username {
         Err(Error::invalid("confirm", "confirm_mismatch"))
     } else {

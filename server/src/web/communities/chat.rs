@@ -47,7 +47,6 @@ pub async fn chat(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, W
 
 #[derive(serde::Deserialize)]
 pub struct ChatForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) content: String,
 }
@@ -57,7 +56,6 @@ pub async fn chat_post(
     Path(handle): Path<String>,
     crate::web::WebForm(form): crate::web::WebForm<ChatForm>,
 ) -> Result<Response, WebError> {
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = member_community(&ctx, &handle).await?;
     let me = ctx
         .person()

@@ -109,7 +109,6 @@ pub async fn mine(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(serde::Deserialize)]
 pub struct NewCommunityForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) handle: String,
     #[serde(default)]
@@ -128,7 +127,6 @@ pub async fn create(
     crate::web::WebForm(form): crate::web::WebForm<NewCommunityForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, "/communities");
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let input = store::CommunityInput {
         handle: Some(form.handle),
         name: Some(form.name),
@@ -203,7 +201,6 @@ pub async fn edit_page(ctx: WebCtx, Path(handle): Path<String>) -> Result<Respon
 
 #[derive(serde::Deserialize)]
 pub struct EditForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) name: String,
     #[serde(default)]
@@ -235,7 +232,6 @@ pub async fn edit_save(
     crate::web::WebForm(form): crate::web::WebForm<EditForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let back = format!("{}/edit", page_of(&c));
     let portfolios = match ctx
@@ -273,7 +269,6 @@ pub async fn picture(
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
     let (file, fields) = crate::web::portfolios::multipart_fields(multipart).await?;
-    ctx.check_csrf(fields.get("csrf_token").map(String::as_str))?;
     let c = moderated(&ctx, &handle, &me).await?;
     let back = format!("{}/edit", page_of(&c));
     let which = match fields.get("which").map(String::as_str) {

@@ -4,7 +4,6 @@ use super::*;
 
 #[derive(serde::Deserialize)]
 pub struct ReportForm {
-    pub(crate) csrf_token: Option<String>,
     pub(crate) post: i64,
     #[serde(default)]
     pub(crate) reason: String,
@@ -17,7 +16,6 @@ pub async fn report(
     crate::web::WebForm(form): crate::web::WebForm<ReportForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     readable(&ctx, &c).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
@@ -42,7 +40,6 @@ pub async fn report(
 
 #[derive(serde::Deserialize)]
 pub struct ModerateForm {
-    pub(crate) csrf_token: Option<String>,
     /// lock, unlock, pin, unpin, announce, remove.
     pub(crate) action: String,
     /// The comment to remove (else the thread).
@@ -56,7 +53,6 @@ pub async fn moderate(
     crate::web::WebForm(form): crate::web::WebForm<ModerateForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
     let page = page_of(&c);
@@ -150,7 +146,6 @@ pub async fn moderation(ctx: WebCtx, Path(handle): Path<String>) -> Result<Respo
 
 #[derive(serde::Deserialize)]
 pub struct QueueForm {
-    pub(crate) csrf_token: Option<String>,
     /// approve, reject, resolve, invite_link.
     pub(crate) action: String,
     pub(crate) person: Option<String>,
@@ -164,7 +159,6 @@ pub async fn moderation_action(
     crate::web::WebForm(form): crate::web::WebForm<QueueForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = moderated(&ctx, &handle, &me).await?;
     let to = format!("{}/moderation", page_of(&c));
     match (form.action.as_str(), form.person, form.report) {

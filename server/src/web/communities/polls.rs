@@ -9,11 +9,6 @@ pub async fn vote(
     crate::web::WebForm(pairs): crate::web::WebForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.as_str());
-    ctx.check_csrf(csrf)?;
     let choices: Vec<String> = pairs
         .iter()
         .filter(|(k, _)| k == "choice")

@@ -60,7 +60,6 @@ pub async fn thread(
 
 #[derive(serde::Deserialize)]
 pub struct ThreadForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) title: String,
     #[serde(default)]
@@ -78,7 +77,6 @@ pub async fn new_thread(
     crate::web::WebForm(form): crate::web::WebForm<ThreadForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     let to = page_of(&c);
     if form.title.trim().is_empty() {
@@ -114,7 +112,6 @@ pub async fn new_thread(
 
 #[derive(serde::Deserialize)]
 pub struct CommentForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) content: String,
 }
@@ -126,7 +123,6 @@ pub async fn comment(
     crate::web::WebForm(form): crate::web::WebForm<CommentForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/communities/{handle}"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let c = lookup(&ctx, &handle).await?;
     let (_, t) = thread_of(&ctx, &c, id).await?;
     let to = format!("{}/threads/{}", page_of(&c), t.id);

@@ -126,7 +126,6 @@ pub async fn item_create(
     WebForm(form): WebForm<Fields>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/new"));
-    csrf(&ctx, &form)?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let input = item_input(&form, &p.sections());
     match store::create_item(&ctx.state.core, &p, input).await {
@@ -158,7 +157,6 @@ pub async fn item_save(
     WebForm(form): WebForm<Fields>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/{id}/edit"));
-    csrf(&ctx, &form)?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
     let input = item_input(&form, &p.sections());
@@ -177,12 +175,10 @@ pub(crate) async fn item_lifecycle(
     ctx: WebCtx,
     handle: String,
     id: i64,
-    form: PlainForm,
     to: State,
     done: &str,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
     let back = item_edit_of(&p, item.id);
@@ -196,35 +192,30 @@ pub(crate) async fn item_lifecycle(
 pub async fn item_publish(
     ctx: WebCtx,
     Path((handle, id)): Path<(String, i64)>,
-    WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
-    item_lifecycle(ctx, handle, id, form, State::Published, "pf_item_published").await
+    item_lifecycle(ctx, handle, id, State::Published, "pf_item_published").await
 }
 
 pub async fn item_archive(
     ctx: WebCtx,
     Path((handle, id)): Path<(String, i64)>,
-    WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
-    item_lifecycle(ctx, handle, id, form, State::Archived, "pf_item_archived").await
+    item_lifecycle(ctx, handle, id, State::Archived, "pf_item_archived").await
 }
 
 pub async fn item_restore(
     ctx: WebCtx,
     Path((handle, id)): Path<(String, i64)>,
-    WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
-    item_lifecycle(ctx, handle, id, form, State::Published, "pf_item_restored").await
+    item_lifecycle(ctx, handle, id, State::Published, "pf_item_restored").await
 }
 
 /// Deletes an item for good; followers who had it are sent a `Delete`.
 pub async fn item_delete(
     ctx: WebCtx,
     Path((handle, id)): Path<(String, i64)>,
-    WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
     store::delete_item(&ctx.state.core, &item).await?;
@@ -239,7 +230,6 @@ pub async fn item_media(
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/{id}/edit"));
     let (file, form) = multipart_fields(multipart).await?;
-    csrf(&ctx, &form)?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
     let back = format!("{}#media-title", item_edit_of(&p, item.id));
@@ -269,7 +259,6 @@ pub async fn item_media(
 
 #[derive(Deserialize)]
 pub struct MediaRemoveForm {
-    pub(crate) csrf_token: Option<String>,
     pub(crate) index: usize,
 }
 
@@ -280,7 +269,6 @@ pub async fn item_media_remove(
     WebForm(form): WebForm<MediaRemoveForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/items/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let item = item_of(&ctx, &p, id).await?;
     let back = format!("{}#media-title", item_edit_of(&p, item.id));

@@ -4,7 +4,6 @@ use super::*;
 
 #[derive(Deserialize)]
 pub struct MemberForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) username: String,
     #[serde(default)]
@@ -18,7 +17,6 @@ pub async fn member_save(
     WebForm(form): WebForm<MemberForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Own).await?;
     let back = format!("{}#team-title", manage_of(&p));
     let Some(role) = kogi_core::portfolios::Role::parse(form.role.trim()) else {
@@ -41,7 +39,6 @@ pub async fn member_remove(
     WebForm(form): WebForm<MemberForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Own).await?;
     let back = format!("{}#team-title", manage_of(&p));
     let Some(person) =

@@ -53,10 +53,6 @@ fn get(form: &Fields, key: &str) -> String {
     form.get(key).cloned().unwrap_or_default()
 }
 
-fn csrf(ctx: &WebCtx, form: &Fields) -> Result<(), WebError> {
-    ctx.check_csrf(form.get("csrf_token").map(String::as_str))
-}
-
 /// "a, b, c" as a list (blank entries dropped).
 fn split_list(s: &str) -> Vec<String> {
     s.split(',')
@@ -270,7 +266,6 @@ pub(super) async fn multipart_fields(
 /// A form that carries only its CSRF token (and sometimes a confirmation).
 #[derive(Deserialize)]
 pub struct PlainForm {
-    csrf_token: Option<String>,
     confirm: Option<String>,
 }
 

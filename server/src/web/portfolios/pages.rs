@@ -430,7 +430,6 @@ pub async fn mine(ctx: WebCtx) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct WatchForm {
-    csrf_token: Option<String>,
     on: Option<String>,
 }
 
@@ -443,7 +442,6 @@ pub async fn watch(
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(axum::response::Redirect::to("/login").into_response());
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let p = queries::find_by_handle(&ctx.state.core, &handle)
         .await?
         .ok_or(WebError::NotFound)?;
@@ -460,7 +458,6 @@ pub async fn watch(
 
 #[derive(Deserialize)]
 pub struct MessageForm {
-    csrf_token: Option<String>,
     #[serde(default)]
     content: String,
     next: Option<String>,
@@ -475,7 +472,6 @@ pub async fn message(
     let Some(me) = ctx.person().map(|p| p.actor.clone()) else {
         return Ok(axum::response::Redirect::to("/login").into_response());
     };
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let p = queries::find_by_actor(&ctx.state.core, actor_id)
         .await?
         .ok_or(WebError::NotFound)?;

@@ -57,7 +57,6 @@ pub async fn new_page(ctx: WebCtx, Query(q): Query<NewQuery>) -> Result<Response
 /// Creates a draft portfolio owned by the signed-in person, then opens its editor.
 pub async fn create(ctx: WebCtx, WebForm(form): WebForm<Fields>) -> Result<Response, WebError> {
     let me = signed_in!(ctx, "/portfolios/new");
-    csrf(&ctx, &form)?;
     let optional = |k: &str| Some(get(&form, k)).filter(|v| !v.trim().is_empty());
     let mut fields = Map::new();
     if let Some(def) =
@@ -202,7 +201,6 @@ pub async fn edit_save(
     WebForm(form): WebForm<Fields>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    csrf(&ctx, &form)?;
     let (p, v) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let core = &ctx.state.core;
     let kind = get(&form, "portfolio_type");
@@ -258,12 +256,10 @@ pub async fn edit_save(
 pub(crate) async fn lifecycle(
     ctx: WebCtx,
     handle: String,
-    form: PlainForm,
     to: State,
     done: &str,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Own).await?;
     let back = manage_of(&p);
     match store::set_state(&ctx.state.core, &p, to).await {
@@ -273,30 +269,18 @@ pub(crate) async fn lifecycle(
 }
 
 /// Publishes a draft (owners): it becomes followable and its published work goes out.
-pub async fn publish(
-    ctx: WebCtx,
-    Path(handle): Path<String>,
-    WebForm(form): WebForm<PlainForm>,
-) -> Result<Response, WebError> {
-    lifecycle(ctx, handle, form, State::Published, "pf_published").await
+pub async fn publish(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
+    lifecycle(ctx, handle, State::Published, "pf_published").await
 }
 
 /// Archives a published portfolio (owners).
-pub async fn archive(
-    ctx: WebCtx,
-    Path(handle): Path<String>,
-    WebForm(form): WebForm<PlainForm>,
-) -> Result<Response, WebError> {
-    lifecycle(ctx, handle, form, State::Archived, "pf_archived").await
+pub async fn archive(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
+    lifecycle(ctx, handle, State::Archived, "pf_archived").await
 }
 
 /// Restores an archived portfolio (owners).
-pub async fn restore(
-    ctx: WebCtx,
-    Path(handle): Path<String>,
-    WebForm(form): WebForm<PlainForm>,
-) -> Result<Response, WebError> {
-    lifecycle(ctx, handle, form, State::Published, "pf_restored").await
+pub async fn restore(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
+    lifecycle(ctx, handle, State::Published, "pf_restored").await
 }
 
 /// Deletes a portfolio for good (owners, who type its handle to confirm).
@@ -306,7 +290,6 @@ pub async fn delete(
     WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Own).await?;
     let typed = form.confirm.unwrap_or_default();
     if !typed
@@ -327,8 +310,7 @@ pub async fn cover(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    let (file, form) = multipart_fields(multipart).await?;
-    csrf(&ctx, &form)?;
+    let (file, _) = multipart_fields(multipart).await?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let back = manage_of(&p);
     let Some(bytes) = file else {
@@ -352,13 +334,8 @@ pub async fn cover(
 }
 
 /// Removes the cover image.
-pub async fn cover_remove(
-    ctx: WebCtx,
-    Path(handle): Path<String>,
-    WebForm(form): WebForm<PlainForm>,
-) -> Result<Response, WebError> {
+pub async fn cover_remove(ctx: WebCtx, Path(handle): Path<String>) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let p = store::set_cover(&ctx.state.core, &p, None).await?;
     Ok(ctx.redirect_with_flash(&manage_of(&p), "success", "pf_cover_removed"))

@@ -102,7 +102,6 @@ pub async fn project_create(
     WebForm(form): WebForm<Fields>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/new"));
-    csrf(&ctx, &form)?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     match store::create_project(&ctx.state.core, &p, project_input(&form)).await {
         Ok(x) => Ok(ctx.redirect_with_flash(
@@ -135,7 +134,6 @@ pub async fn project_save(
     WebForm(form): WebForm<Fields>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/{id}/edit"));
-    csrf(&ctx, &form)?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let x = project_of(&ctx, &p, id).await?;
     match store::update_project(&ctx.state.core, &x, project_input(&form)).await {
@@ -153,10 +151,8 @@ pub async fn project_save(
 pub async fn project_delete(
     ctx: WebCtx,
     Path((handle, id)): Path<(String, i64)>,
-    WebForm(form): WebForm<PlainForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let x = project_of(&ctx, &p, id).await?;
     store::delete_project(&ctx.state.core, &x).await?;
@@ -165,7 +161,6 @@ pub async fn project_delete(
 
 #[derive(Deserialize)]
 pub struct UpdateForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) content: String,
 }
@@ -178,7 +173,6 @@ pub async fn project_update(
     WebForm(form): WebForm<UpdateForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let x = project_of(&ctx, &p, id).await?;
     let back = format!("{}#updates-title", project_edit_of(&p, x.id));
@@ -199,7 +193,6 @@ pub async fn project_update(
 
 #[derive(Deserialize)]
 pub struct ProjectMemberForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) username: String,
     #[serde(default)]
@@ -213,7 +206,6 @@ pub async fn project_member_save(
     WebForm(form): WebForm<ProjectMemberForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let x = project_of(&ctx, &p, id).await?;
     let back = format!("{}#project-team-title", project_edit_of(&p, x.id));
@@ -234,7 +226,6 @@ pub async fn project_member_remove(
     WebForm(form): WebForm<ProjectMemberForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, format!("/portfolios/{handle}/projects/{id}/edit"));
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let (p, _) = allowed(&ctx, &me, &handle, Need::Edit).await?;
     let x = project_of(&ctx, &p, id).await?;
     let back = format!("{}#project-team-title", project_edit_of(&p, x.id));

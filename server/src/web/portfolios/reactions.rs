@@ -4,7 +4,6 @@ use super::*;
 
 #[derive(Deserialize)]
 pub struct LikeForm {
-    pub(crate) csrf_token: Option<String>,
     pub(crate) undo: Option<String>,
     pub(crate) next: Option<String>,
 }
@@ -17,7 +16,6 @@ pub(crate) async fn like_item(
 ) -> Result<Response, WebError> {
     let page = page_of(&p);
     let me = signed_in!(ctx, page);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let core = &ctx.state.core;
     let v = queries::authorize(core, &p, Some(me.id), Need::See).await?;
     let item = item_of(&ctx, &p, id).await?;
@@ -89,7 +87,6 @@ pub async fn remote_like(
 
 #[derive(Deserialize)]
 pub struct BookmarkForm {
-    pub(crate) csrf_token: Option<String>,
     #[serde(default)]
     pub(crate) folder: String,
     /// `portfolio` (the default), `item` or `project`.
@@ -106,7 +103,6 @@ pub(crate) async fn bookmark_in(
 ) -> Result<Response, WebError> {
     let page = page_of(&p);
     let me = signed_in!(ctx, page);
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let core = &ctx.state.core;
     let v = queries::authorize(core, &p, Some(me.id), Need::See).await?;
     let back = form
@@ -271,7 +267,6 @@ pub async fn bookmarks(ctx: WebCtx, Query(q): Query<BookmarksQuery>) -> Result<R
 
 #[derive(Deserialize)]
 pub struct RemoveBookmarkForm {
-    pub(crate) csrf_token: Option<String>,
     pub(crate) next: Option<String>,
 }
 
@@ -282,7 +277,6 @@ pub async fn bookmark_remove(
     WebForm(form): WebForm<RemoveBookmarkForm>,
 ) -> Result<Response, WebError> {
     let me = signed_in!(ctx, "/bookmarks");
-    ctx.check_csrf(form.csrf_token.as_deref())?;
     let back = form
         .next
         .as_deref()
