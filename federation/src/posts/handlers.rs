@@ -7,11 +7,13 @@ use kogi_core::posts::received::ReceivedPost;
 use kogi_core::posts::{self, Attachment, NewPost, Poll, PollOption, Post, Visibility};
 use serde_json::Value;
 
-use super::objects::{as_list, infer_visibility, parse_time, sanitise, total_items, POST_TYPES};
+use super::incoming::{time, Counted, IncomingPost, Link};
+use super::objects::{infer_visibility, sanitise, POST_TYPES};
 use crate::actors::{first_url, host_of};
 use crate::delivery::Federation;
 use crate::inbox::{Accepted, InboxError};
 use crate::vocab::escape_html;
+use serde::Deserialize;
 
 impl Federation {
     /// Who should receive a local post: follower inboxes (shared deduplicated) unless direct,
@@ -62,53 +64,43 @@ impl Federation {
         author: &Actor,
         obj: &Value,
     ) -> Result<Option<ReceivedPost>, InboxError> {
-        let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
-        if !POST_TYPES.contains(&kind) {
+        let o = IncomingPost::deserialize(obj)
+            .map_err(|e| InboxError::Malformed(format!("object: {e}")))?;
+        let kind = o.kind.clone().unwrap_or_default();
+        if !POST_TYPES.contains(&kind.as_str()) {
             return Ok(None);
         }
-        let id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
-        if author.local || self.is_local_id(id) {
+        let id =
+            o.id.clone()
+                .ok_or_else(|| InboxError::Malformed("object without id".into()))?;
+        if author.local || self.is_local_id(&id) {
             return Err(InboxError::Refused(
                 "a post hosted here is never taken from elsewhere".into(),
             ));
         }
-        if host_of(id).as_deref() != Some(author.host.as_str()) {
+        if host_of(&id).as_deref() != Some(author.host.as_str()) {
             return Err(InboxError::Refused(
                 "the object is not hosted by its author's instance".into(),
             ));
         }
-        let attributed = obj.get("attributedTo").and_then(first_url);
+        let attributed = o.attributed_to.as_ref().and_then(Link::url);
         if attributed.as_deref().is_some_and(|a| a != author.ap_id) {
             return Err(InboxError::Refused(
                 "the object is attributed to someone else".into(),
             ));
         }
-        let to = as_list(obj.get("to"));
-        let cc = as_list(obj.get("cc"));
+        let to = IncomingPost::addressed(&o.to);
+        let cc = IncomingPost::addressed(&o.cc);
         let visibility = infer_visibility(&to, &cc, author.followers_url.as_deref());
-        let mut content = obj
-            .get("content")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if content.is_none() {
-            content = obj
-                .get("contentMap")
-                .and_then(Value::as_object)
-                .and_then(|m| m.values().next())
-                .and_then(Value::as_str)
-                .map(str::to_string);
-        }
-        let mut html = sanitise(content.as_deref().unwrap_or(""));
+        let mut html = sanitise(o.text().as_deref().unwrap_or(""));
         // Types Mastodon only converts: show the title and a link.
         if kind != "Note" && kind != "Question" {
-            let name = obj.get("name").and_then(Value::as_str).unwrap_or("");
-            let url = obj
-                .get("url")
-                .and_then(first_url)
-                .unwrap_or_else(|| id.to_string());
+            let name = o.name.as_deref().unwrap_or("");
+            let url = o
+                .url
+                .as_ref()
+                .and_then(Link::url)
+                .unwrap_or_else(|| id.clone());
             html = format!(
                 "<p><strong>{}</strong></p>{}<p><a href=\"{}\">{}</a></p>",
                 escape_html(name),
@@ -118,120 +110,73 @@ impl Federation {
             );
             html = sanitise(&html);
         }
-        let language = obj
-            .get("contentMap")
-            .and_then(Value::as_object)
-            .and_then(|m| m.keys().next().cloned());
-        let attachments: Vec<Attachment> = obj
-            .get("attachment")
-            .map(|a| match a {
-                Value::Array(v) => v.clone(),
-                other => vec![other.clone()],
-            })
-            .unwrap_or_default()
+        let attachments: Vec<Attachment> = o
+            .attachment
             .iter()
             .filter_map(|a| {
                 Some(Attachment {
-                    url: first_url(a.get("url")?)?,
-                    media_type: a
-                        .get("mediaType")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    description: a.get("name").and_then(Value::as_str).map(str::to_string),
+                    url: a.url.url()?,
+                    media_type: a.media_type.clone(),
+                    description: a.name.clone(),
                 })
             })
             .take(16)
             .collect();
-        let tag_values: Vec<Value> = match obj.get("tag") {
-            Some(Value::Array(v)) => v.clone(),
-            Some(o @ Value::Object(_)) => vec![o.clone()],
-            _ => vec![],
-        };
-        let tags: Vec<String> = tag_values
-            .iter()
-            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
-            .filter_map(|t| {
-                t.get("name")
-                    .and_then(Value::as_str)
-                    .map(|n| n.trim_start_matches('#').to_string())
-            })
-            .take(32)
-            .collect();
-        let mentioned: BTreeSet<String> = tag_values
-            .iter()
-            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
-            .filter_map(|t| t.get("href").and_then(Value::as_str).map(str::to_string))
-            .collect();
+        let mentioned = o.mentions();
         // Local people addressed (in to/cc), noting which were mentioned.
         let mut recipients = Vec::new();
-        let mut local_recipients = Vec::new();
         for addr in to.iter().chain(cc.iter()) {
             if let Some(a) = kogi_core::actors::find_by_ap_id(&self.core, addr).await? {
                 if a.local {
                     recipients.push((a.id, mentioned.contains(addr)));
-                    local_recipients.push((a.clone(), mentioned.contains(addr)));
                 }
             }
         }
         let poll = if kind == "Question" {
-            let opts = obj.get("oneOf").or_else(|| obj.get("anyOf"));
-            opts.and_then(Value::as_array).map(|o| Poll {
-                options: o
+            o.one_of.as_ref().or(o.any_of.as_ref()).map(|choices| Poll {
+                options: choices
                     .iter()
-                    .filter_map(|x| {
-                        Some(PollOption {
-                            name: x.get("name")?.as_str()?.to_string(),
-                            votes: x
-                                .get("replies")
-                                .and_then(|r| r.get("totalItems"))
-                                .and_then(Value::as_i64)
-                                .unwrap_or(0),
-                        })
+                    .map(|c| PollOption {
+                        name: c.name.clone(),
+                        votes: c.replies.as_ref().and_then(|r| r.total_items).unwrap_or(0),
                     })
                     .collect(),
-                multiple: obj.get("anyOf").is_some(),
-                closed_at: obj
-                    .get("closed")
-                    .or_else(|| obj.get("endTime"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                multiple: o.one_of.is_none(),
+                closed_at: o.closed.clone().or_else(|| o.end_time.clone()),
             })
         } else {
             None
         };
         let new = NewPost {
-            ap_id: id.to_string(),
+            ap_id: id.clone(),
             author_id: author.id,
             local: false,
-            kind: kind.to_string(),
+            kind,
             content_html: html,
             source_text: None,
-            summary: obj
-                .get("summary")
-                .and_then(Value::as_str)
+            summary: o
+                .summary
+                .as_deref()
                 .filter(|s| !s.is_empty())
                 .map(crate::vocab::strip_html),
-            sensitive: obj
-                .get("sensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            language,
+            sensitive: o.sensitive.unwrap_or(false),
+            language: o.language(),
             visibility,
-            in_reply_to_ap_id: obj.get("inReplyTo").and_then(first_url),
-            url: obj.get("url").and_then(first_url),
+            in_reply_to_ap_id: o.in_reply_to.as_ref().and_then(Link::url),
+            url: o.url.as_ref().and_then(Link::url),
             attachments,
-            tags,
+            tags: o.hashtags(),
             poll,
-            published_at: parse_time(obj.get("published")).unwrap_or_else(kogi_core::now),
-            edited_at: parse_time(obj.get("updated")),
-            like_count: total_items(obj.get("likes")),
-            announce_count: total_items(obj.get("shares")),
-            recipients,
+            published_at: time(&o.published).unwrap_or_else(kogi_core::now),
+            edited_at: time(&o.updated),
+            like_count: Counted::count(&o.likes),
+            announce_count: Counted::count(&o.shares),
+            recipients: recipients.clone(),
         };
-        let mentioned = local_recipients
+        let mentioned = recipients
             .iter()
             .filter(|(_, m)| *m)
-            .map(|(a, _)| a.id)
+            .map(|(id, _)| *id)
             .collect();
         Ok(Some(ReceivedPost {
             post: new,

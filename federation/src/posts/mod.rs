@@ -2,6 +2,7 @@
 //! handling of received `Create`, `Update`, `Delete`, `Like`, `Announce` and their `Undo`.
 
 mod handlers;
+pub mod incoming;
 mod objects;
 
 pub(crate) use handlers::refusal;

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use kogi_core::accounts::Actor;
 use kogi_core::posts::{Post, Visibility};
 use serde_json::{json, Value};
 
-use crate::actors::first_url;
 use crate::vocab::{escape_html, AS_CONTEXT, PUBLIC};
 
 /// HTML as Mastodon keeps it (since 4.2), links made safe.
@@ -61,15 +60,6 @@ pub fn addressing(
         ),
         Visibility::Followers => (vec![followers_url.to_string()], m),
         Visibility::Direct => (m, vec![]),
-    }
-}
-
-pub(super) fn as_list(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(first_url).collect(),
-        Some(o @ Value::Object(_)) => first_url(o).into_iter().collect(),
-        _ => vec![],
     }
 }
 
@@ -224,19 +214,6 @@ pub fn scan(text: &str) -> (Vec<String>, Vec<String>) {
         }
     }
     (mentions.into_iter().collect(), tags)
-}
-
-pub(super) fn parse_time(v: Option<&Value>) -> Option<NaiveDateTime> {
-    v.and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.naive_utc())
-}
-
-pub(super) fn total_items(v: Option<&Value>) -> i32 {
-    v.and_then(|c| c.get("totalItems"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        .clamp(0, i32::MAX as i64) as i32
 }
 
 /// Object types stored as posts. Others (and Mastodon-invisible ones) are ignored.
