@@ -8,7 +8,7 @@ use kogi_core::posts::Post;
 use kogi_core::{Error, Result};
 use serde_json::Value;
 
-use super::objects::{parse_item, parse_project};
+use super::documents::{parse_item, parse_project};
 use crate::actors::{first_url, host_of};
 use crate::delivery::Federation;
 use crate::inbox::InboxError;

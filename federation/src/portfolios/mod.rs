@@ -5,11 +5,10 @@
 //! (`kogi:items`, `kogi:projects`), fetched by other Kogi instances when they show the page.
 
 mod activities;
+mod documents;
 mod handlers;
 mod objects;
 
+pub use documents::{parse_item, parse_portfolio_terms, parse_project};
 pub(crate) use objects::{as_tags, hashtags};
-pub use objects::{
-    item_html, item_json, object_context, parse_item, parse_portfolio_terms, parse_project,
-    portfolio_json, project_json,
-};
+pub use objects::{item_html, item_json, object_context, portfolio_json, project_json};

@@ -4,66 +4,11 @@
 //! and links may be a string, an object or an array of either.
 
 use chrono::{DateTime, NaiveDateTime};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::actors::first_url;
-
-/// `T` when the field has T's shape, else absent.
-fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let v = Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
-
-/// One or many `T`, leaving out the entries of another shape.
-fn lenient_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    // Not `deserialize_one_or_many` into `Value`: an array is itself one `Value`.
-    let all = match Value::deserialize(d)? {
-        Value::Array(all) => all,
-        Value::Null => Vec::new(),
-        one => vec![one],
-    };
-    Ok(all
-        .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
-}
-
-/// A list of `T` when the field is an array (entries of another shape left out), else
-/// absent.
-fn lenient_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    Ok(match Value::deserialize(d)? {
-        Value::Array(all) => Some(
-            all.into_iter()
-                .filter_map(|v| serde_json::from_value(v).ok())
-                .collect(),
-        ),
-        _ => None,
-    })
-}
-
-/// A link: a URL, a `Link` or object with `href`/`url`/`id`, or an array of these.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(transparent)]
-pub struct Link(Value);
-
-impl Link {
-    pub fn url(&self) -> Option<String> {
-        first_url(&self.0)
-    }
-}
+use crate::protocol::lenient::{lenient, lenient_list, lenient_many};
+pub use crate::protocol::lenient::{Link, Tag};
 
 /// An attachment (`Document`, `Image`, …).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -76,17 +21,6 @@ pub struct Attachment {
     /// Alt text.
     #[serde(default, deserialize_with = "lenient")]
     pub name: Option<String>,
-}
-
-/// A `tag` entry: a `Hashtag`, a `Mention`, an `Emoji`…
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Tag {
-    #[serde(rename = "type", default, deserialize_with = "lenient")]
-    pub kind: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub href: Option<String>,
 }
 
 /// A collection's size as Mastodon gives it (`likes`, `shares`, a poll option's `replies`).
@@ -175,7 +109,7 @@ pub fn time(s: &Option<String>) -> Option<NaiveDateTime> {
 impl IncomingPost {
     /// The addressees in `to` and `cc`, as ids.
     pub fn addressed(list: &[Link]) -> Vec<String> {
-        list.iter().filter_map(Link::url).collect()
+        Link::urls(list)
     }
 
     /// The text: `content`, else the first of `contentMap`.
@@ -198,11 +132,8 @@ impl IncomingPost {
 
     /// The `Hashtag` names, without `#`.
     pub fn hashtags(&self) -> Vec<String> {
-        self.tag
-            .iter()
-            .filter(|t| t.kind.as_deref() == Some("Hashtag"))
-            .filter_map(|t| t.name.as_deref())
-            .map(|n| n.trim_start_matches('#').to_string())
+        Tag::hashtags(&self.tag)
+            .map(str::to_string)
             .take(32)
             .collect()
     }

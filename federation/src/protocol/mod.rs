@@ -17,6 +17,7 @@ pub mod actor_ref;
 pub mod classify;
 pub mod context;
 pub mod kogi;
+pub mod lenient;
 pub mod links;
 pub mod objects;
 
