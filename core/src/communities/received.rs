@@ -53,6 +53,32 @@ pub async fn receive_post(
     Ok(post)
 }
 
+/// A post a remote group relayed (or its outbox listed), stored as this instance's copy of
+/// the group's content in ONE transaction: the post with its notifications and, when it is
+/// not placed yet, its place in the community. Nothing is sent.
+pub async fn store_relayed(
+    core: &Core,
+    c: &Community,
+    received: ReceivedPost,
+    place: Option<Placement>,
+) -> Result<Post> {
+    let cid = c.id();
+    db::tx(&core.db, move |conn| {
+        let (post, _) = receive_post_in(conn, &received)?;
+        if let Some(place) = &place {
+            if post_link_in(conn, post.id)?.is_none() {
+                let (kind, title, thread) = match place {
+                    Placement::Thread { title } => ("thread", title.as_str(), None),
+                    Placement::Comment { thread_post_id } => ("comment", "", Some(*thread_post_id)),
+                };
+                link_post_in(conn, cid, post.id, kind, title, thread)?;
+            }
+        }
+        Ok(post)
+    })
+    .await
+}
+
 /// A vote from another server in a local poll (`Create(Note)` named after the choice), in
 /// ONE transaction: counted, the community's members' servers told the new counts, and the
 /// activity id recorded as seen. False for a repeat. The voter's right to vote is checked

@@ -41,32 +41,6 @@ impl Federation {
         }
     }
 
-    /// Links a stored post to a community (see [`Self::place_in_community`]).
-    pub(crate) async fn link(
-        &self,
-        c: &Community,
-        post: &Post,
-        obj: &Value,
-        parent: Option<&Post>,
-    ) -> Result<()> {
-        match self.place_in_community(obj, parent).await? {
-            Placement::Comment { thread_post_id } => {
-                store::link_post(
-                    &self.core,
-                    c.id(),
-                    post.id,
-                    "comment",
-                    "",
-                    Some(thread_post_id),
-                )
-                .await
-            }
-            Placement::Thread { title } => {
-                store::link_post(&self.core, c.id(), post.id, "thread", &title, None).await
-            }
-        }
-    }
-
     /// The group relays an activity to its members: `Announce(activity)`, and for a new
     /// thread also `Announce(object)` for servers that ignore announced activities.
     pub async fn relay(

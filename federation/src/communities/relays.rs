@@ -12,6 +12,7 @@
 //!   already in the relaying group.
 
 use kogi_core::accounts::Actor;
+use kogi_core::communities::manage::Placement;
 use kogi_core::communities::{store, Community};
 use kogi_core::posts::{self, Post};
 use serde_json::Value;
@@ -138,12 +139,16 @@ impl Federation {
                 }
             }
         }
-        let Some(post) = self.store_object(&author, &doc).await? else {
+        let Some(received) = self.incoming_object(&author, &doc).await? else {
             return Ok(Accepted::Ignored("announced object is not a post".into()));
         };
-        if link.is_none() {
-            self.link(c, &post, &doc, parent.as_ref()).await?;
-        }
+        let place = match link {
+            Some(_) => None,
+            None => Some(self.place_in_community(&doc, parent.as_ref()).await?),
+        };
+        kogi_core::communities::received::store_relayed(&self.core, c, received, place)
+            .await
+            .map_err(crate::posts::refusal)?;
         Ok(Accepted::Applied(if edit {
             "Announce(Update) from a group".into()
         } else {
@@ -180,12 +185,15 @@ impl Federation {
         {
             return false;
         }
-        let Ok(Some(p)) = self.store_object(&author, &doc).await else {
+        let Ok(Some(received)) = self.incoming_object(&author, &doc).await else {
             return false;
         };
-        if !matches!(store::post_link(&self.core, p.id).await, Ok(None)) {
+        let Ok(Placement::Thread { title }) = self.place_in_community(&doc, None).await else {
             return false;
-        }
-        self.link(c, &p, &doc, None).await.is_ok()
+        };
+        let place = Some(Placement::Thread { title });
+        kogi_core::communities::received::store_relayed(&self.core, c, received, place)
+            .await
+            .is_ok()
     }
 }
