@@ -178,12 +178,19 @@ pub async fn find_by_ap_id(core: &Core, ap_id: &str) -> Result<Option<Actor>> {
 }
 
 pub async fn find_by_id(core: &Core, id: i64) -> Result<Option<Actor>> {
-    db_run!(core.db, |conn| {
-        Ok(actors::table
-            .find(id)
-            .select(Actor::as_select())
-            .first(conn)
-            .optional()?)
+    crate::db::run(&core.db, move |c| find_by_id_in(c, id)).await
+}
+
+/// [`find_by_id`] inside the caller's transaction (or read).
+pub fn find_by_id_in(conn: &mut crate::db::Conn, id: i64) -> Result<Option<Actor>> {
+    crate::with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            actors::table
+                .find(id)
+                .select(Actor::as_select())
+                .first(conn)
+                .optional()?,
+        )
     })
 }
 

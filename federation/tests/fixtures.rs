@@ -511,6 +511,7 @@ fn test_federation(core: Core) -> Federation {
         delivery: Arc::new(DeliverySettings::default()),
         wake: Arc::new(tokio::sync::Notify::new()),
         keys: Arc::default(),
+        signers: Arc::default(),
     }
 }
 

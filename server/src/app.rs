@@ -155,6 +155,7 @@ pub fn build_federation(
         }),
         wake: Arc::new(tokio::sync::Notify::new()),
         keys: Arc::default(),
+        signers: Arc::default(),
     })
 }
 

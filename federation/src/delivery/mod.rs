@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 
 use crate::client::{FetchError, HttpClient};
 
+pub mod signers;
 mod slots;
 mod worker;
 
@@ -77,6 +78,8 @@ pub struct Federation {
     pub wake: Arc<Notify>,
     /// Limits on fetching unknown signing keys (the inbox must not be an amplifier).
     pub keys: Arc<crate::key_fetch::KeyFetchGuard>,
+    /// The local actors' signing keys, read once per minute rather than once per delivery.
+    pub signers: Arc<signers::Signers>,
 }
 
 /// How an attempt ended.

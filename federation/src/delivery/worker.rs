@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use kogi_core::deliveries::{self, ClaimLimits, Delivery, DONE, EXPIRED, FAILED, PENDING};
 use tracing::Instrument;
 
+use super::signers::Signer;
 use super::slots::HostSlots;
 use super::{backoff, chrono_dur, classify, Federation, Outcome};
 use crate::client::{FetchError, SignedRequest};
@@ -14,18 +15,30 @@ use crate::vocab;
 impl Federation {
     /// Sends one signed POST and returns the HTTP status.
     async fn post(&self, row: &Delivery) -> Result<u16, FetchError> {
-        let actor = kogi_core::actors::find_by_id(&self.core, row.actor_id)
-            .await
-            .map_err(|e| FetchError::Network(format!("database: {e}")))?
-            .ok_or_else(|| FetchError::Refused("signing actor is gone".into()))?;
-        let key = actor
-            .private_key_pem
-            .clone()
-            .ok_or_else(|| FetchError::Refused("signing actor has no key".into()))?;
-        let key_id = actor
-            .key_id
-            .clone()
-            .unwrap_or_else(|| format!("{}#main-key", actor.ap_id));
+        let signer = match self.signers.get(row.actor_id) {
+            Some(s) => s,
+            None => {
+                let actor = kogi_core::actors::find_by_id(&self.core, row.actor_id)
+                    .await
+                    .map_err(|e| FetchError::Network(format!("database: {e}")))?
+                    .ok_or_else(|| FetchError::Refused("signing actor is gone".into()))?;
+                let private_key_pem = actor
+                    .private_key_pem
+                    .clone()
+                    .ok_or_else(|| FetchError::Refused("signing actor has no key".into()))?;
+                let key_id = actor
+                    .key_id
+                    .clone()
+                    .unwrap_or_else(|| format!("{}#main-key", actor.ap_id));
+                let s = Signer {
+                    key_id,
+                    private_key_pem,
+                };
+                self.signers.put(row.actor_id, s.clone());
+                s
+            }
+        };
+        let (key, key_id) = (&signer.private_key_pem, &signer.key_id);
         let url = url::Url::parse(&row.inbox_url)
             .map_err(|e| FetchError::Refused(format!("bad inbox URL: {e}")))?;
         let fetched = self
@@ -38,8 +51,8 @@ impl Federation {
                 accept: None,
                 // The delivery time-out replaces the client's (fetch) time-out.
                 timeout: Some(self.delivery.timeout),
-                key_id: &key_id,
-                private_key_pem: &key,
+                key_id,
+                private_key_pem: key,
             })
             .await?;
         Ok(fetched.status)

@@ -179,10 +179,7 @@ impl Federation {
                 target_id,
                 follow_ap_id,
             } => {
-                let (Some(follower), Some(target)) = (
-                    kogi_core::actors::find_by_id(&self.core, *follower_id).await?,
-                    kogi_core::actors::find_by_id(&self.core, *target_id).await?,
-                ) else {
+                let Some((follower, target)) = self.pair(*follower_id, *target_id).await? else {
                     return Ok(Vec::new());
                 };
                 let base = &self.core.config.public_url;
@@ -200,10 +197,7 @@ impl Federation {
                 follow_ap_id,
                 accepted,
             } => {
-                let (Some(target), Some(follower)) = (
-                    kogi_core::actors::find_by_id(&self.core, *target_id).await?,
-                    kogi_core::actors::find_by_id(&self.core, *follower_id).await?,
-                ) else {
+                let Some((target, follower)) = self.pair(*target_id, *follower_id).await? else {
                     return Ok(Vec::new());
                 };
                 let kind = if *accepted { "Accept" } else { "Reject" };
@@ -378,15 +372,15 @@ impl Federation {
     }
 
     /// Two actors by id, when both still exist.
+    /// Two actors, read together (one connection, one blocking hop).
     async fn pair(&self, a: i64, b: i64) -> Result<Option<(Actor, Actor)>> {
-        Ok(
-            match (
-                kogi_core::actors::find_by_id(&self.core, a).await?,
-                kogi_core::actors::find_by_id(&self.core, b).await?,
-            ) {
+        kogi_core::db::run(&self.core.db, move |c| {
+            use kogi_core::actors::find_by_id_in;
+            Ok(match (find_by_id_in(c, a)?, find_by_id_in(c, b)?) {
                 (Some(a), Some(b)) => Some((a, b)),
                 _ => None,
-            },
-        )
+            })
+        })
+        .await
     }
 }
