@@ -519,6 +519,45 @@ async fn communities(core: &Core, ann: &Actor, rita: &Actor) {
         assert_eq!(count(core, sql).await, n, "{sql}");
     }
 
+    // Its author's edit whose apply fails: the old text stays and no relay is queued; sent
+    // again, the edit and its relay land together.
+    let mut edited = local_post(rita.id);
+    edited.ap_id = "https://remote.test/notes/t2".into();
+    edited.local = false;
+    edited.content_html = "<p>edited from afar</p>".into();
+    let edit = kogi_core::posts::received::ReceivedPost {
+        post: edited,
+        mentioned: vec![],
+    };
+    let relay = kogi_core::posts::actions::Relay {
+        community_id: c.id(),
+        community_actor_id: c.actor.id,
+        activity: r#"{"id":"https://remote.test/notes/t2#update","type":"Update"}"#.into(),
+    };
+    let update = Some("https://remote.test/notes/t2#update".to_string());
+    std::env::set_var(FAILPOINT, "apply_fails:receive_edit");
+    let failed = kogi_core::posts::received::receive_edit(
+        core,
+        edit.clone(),
+        Some(relay.clone()),
+        update.clone(),
+    )
+    .await;
+    std::env::remove_var(FAILPOINT);
+    assert!(failed.is_err());
+    let new_text = "SELECT COUNT(*) AS n FROM posts WHERE content_html LIKE '%edited from afar%'";
+    let edit_relayed =
+        "SELECT COUNT(*) AS n FROM outbox_events WHERE kind = 'relayed' AND payload LIKE '%#update%'";
+    for (sql, n) in [(new_text, 0), (edit_relayed, 0)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+    kogi_core::posts::received::receive_edit(core, edit, Some(relay), update)
+        .await
+        .expect("edit");
+    for (sql, n) in [(new_text, 1), (edit_relayed, 1)] {
+        assert_eq!(count(core, sql).await, n, "{sql}");
+    }
+
     // Chat: only members write, and the message comes with its event.
     let html = "<p>hi</p>";
     assert!(matches!(

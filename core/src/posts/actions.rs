@@ -293,7 +293,7 @@ pub struct Relay {
     pub activity: String,
 }
 
-fn record_relay(conn: &mut Conn, relay: Option<Relay>) -> Result<()> {
+pub(crate) fn record_relay(conn: &mut Conn, relay: Option<Relay>) -> Result<()> {
     if let Some(r) = relay {
         outbox::record(
             conn,

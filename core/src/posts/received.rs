@@ -54,3 +54,29 @@ pub fn receive_post_in(conn: &mut Conn, r: &ReceivedPost) -> Result<(Post, bool)
 pub async fn receive_post(core: &crate::Core, r: ReceivedPost) -> Result<(Post, bool)> {
     crate::db::tx(&core.db, move |c| receive_post_in(c, &r)).await
 }
+
+/// An author's edit of a received post, in ONE transaction: the new version stored, the
+/// relay to a local community's members when the post is in one (`relay`), and the
+/// activity id recorded as seen.
+pub async fn receive_edit(
+    core: &crate::Core,
+    r: ReceivedPost,
+    relay: Option<super::actions::Relay>,
+    activity_id: Option<String>,
+) -> Result<Post> {
+    let relayed = relay.is_some();
+    let post = crate::db::tx(&core.db, move |c| {
+        let (post, _) = receive_post_in(c, &r)?;
+        super::actions::record_relay(c, relay)?;
+        crate::outbox::apply_fails("receive_edit")?;
+        if let Some(id) = &activity_id {
+            crate::inbox::mark_done_in(c, id)?;
+        }
+        Ok(post)
+    })
+    .await?;
+    if relayed {
+        crate::outbox::committed(core, "receive_edit");
+    }
+    Ok(post)
+}

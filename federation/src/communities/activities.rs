@@ -41,23 +41,9 @@ impl Federation {
         }
     }
 
-    /// The group relays an activity to its members: `Announce(activity)`, and for a new
-    /// thread also `Announce(object)` for servers that ignore announced activities.
-    pub async fn relay(
-        &self,
-        c: &Community,
-        activity: &Value,
-        new_thread: Option<&Value>,
-    ) -> Result<()> {
-        for out in self.relayed(c, activity, new_thread).await? {
-            self.enqueue(&out.activity, out.actor_id, &out.inboxes)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// The `Announce`s of [`Self::relay`], with the members' inboxes, for the caller (or the
-    /// outbox publisher) to queue.
+    /// The group's relay of an activity to its members: `Announce(activity)`, and for a new
+    /// thread also `Announce(object)` for servers that ignore announced activities; with the
+    /// members' inboxes, for the outbox publisher to queue.
     pub(crate) async fn relayed(
         &self,
         c: &Community,
@@ -147,18 +133,5 @@ impl Federation {
             activity: serde_json::to_string(activity)
                 .map_err(|e| Error::Internal(e.to_string()))?,
         }))
-    }
-
-    /// Relays a received activity about a post of a local community (a like, a deletion by
-    /// its author) to the community's members.
-    pub async fn relay_if_in_local_community(&self, post_id: i64, activity: &Value) -> Result<()> {
-        if let Some(link) = store::post_link(&self.core, post_id).await? {
-            if let Some(c) = store::find(&self.core, link.community_id).await? {
-                if c.row.local {
-                    self.relay(&c, activity, None).await?;
-                }
-            }
-        }
-        Ok(())
     }
 }

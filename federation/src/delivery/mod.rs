@@ -15,7 +15,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kogi_core::deliveries;
 use kogi_core::Core;
 use rand::Rng;
 use tokio::sync::Notify;
@@ -115,27 +114,6 @@ pub fn backoff(settings: &DeliverySettings, attempts: i32) -> Duration {
 
 fn chrono_dur(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(3650))
-}
-
-impl Federation {
-    /// Queues an activity for the given inboxes and wakes the worker.
-    pub async fn enqueue(
-        &self,
-        activity: &serde_json::Value,
-        actor_id: i64,
-        inboxes: &[String],
-    ) -> kogi_core::Result<usize> {
-        let id = activity
-            .get("id")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let json = serde_json::to_string(activity)
-            .map_err(|e| kogi_core::Error::Internal(e.to_string()))?;
-        let n = deliveries::enqueue(&self.core, &id, &json, actor_id, inboxes).await?;
-        self.wake.notify_waiters();
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

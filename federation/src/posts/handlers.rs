@@ -269,15 +269,19 @@ impl Federation {
             return Ok(Accepted::Ignored("Update of a deleted post".into()));
         }
         self.check_portfolio_claims(sender, obj).await?;
-        match self.store_object(sender, obj).await? {
-            Some(post) => {
-                self.on_portfolio_object(sender, obj, &post).await?;
-                // An author's edit in a community here: relayed to its members.
-                self.relay_if_in_local_community(post.id, doc).await?;
-                Ok(Accepted::Applied("Update".into()))
-            }
-            None => Ok(Accepted::Ignored("Update of an unsupported object".into())),
-        }
+        let Some(received) = self.incoming_object(sender, obj).await? else {
+            return Ok(Accepted::Ignored("Update of an unsupported object".into()));
+        };
+        // An author's edit in a community here is relayed to its members, in the same
+        // transaction as the edit.
+        let relay = self.relay_for(existing.id, doc).await?;
+        let activity_id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+        let post =
+            kogi_core::posts::received::receive_edit(&self.core, received, relay, activity_id)
+                .await
+                .map_err(refusal)?;
+        self.on_portfolio_object(sender, obj, &post).await?;
+        Ok(Accepted::Applied("Update".into()))
     }
 
     pub async fn on_delete_object(
