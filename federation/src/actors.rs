@@ -3,8 +3,10 @@
 
 use kogi_core::accounts::Actor;
 use kogi_core::actors::RemoteActor;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::protocol::lenient::{clip, lenient, lenient_many, Link};
 use crate::vocab::{context, escape_html, text_to_html};
 
 /// The JSON-LD document of a local actor (Person, or the instance's Application).
@@ -92,13 +94,6 @@ pub fn first_url(v: &Value) -> Option<String> {
     }
 }
 
-fn str_field(doc: &Value, name: &'static str) -> Result<String, ActorError> {
-    doc.get(name)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or(ActorError::Field(name))
-}
-
 /// `host[:port]` of a URL.
 pub fn host_of(url: &str) -> Option<String> {
     kogi_core::deliveries::host_of(url)
@@ -107,10 +102,80 @@ pub fn host_of(url: &str) -> Option<String> {
 /// Actor types Kogi stores.
 pub const ACTOR_TYPES: &[&str] = &["Person", "Service", "Application", "Group", "Organization"];
 
+/// The fields of an actor document Kogi reads (Mastodon's, Lemmy's, GoToSocial's, Kogi's).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActorDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    id: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    inbox: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    preferred_username: Option<String>,
+    /// FEP-2c59: `user@host`.
+    #[serde(default, deserialize_with = "lenient")]
+    webfinger: Option<String>,
+    /// One key, or several (the first is used).
+    #[serde(default, deserialize_with = "lenient_many")]
+    public_key: Vec<KeyDoc>,
+    #[serde(default, deserialize_with = "lenient_many")]
+    attachment: Vec<FieldDoc>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    icon: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    url: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    outbox: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    followers: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    following: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    endpoints: Option<Endpoints>,
+    #[serde(default, deserialize_with = "lenient")]
+    manually_approves_followers: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    owner: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    public_key_pem: Option<String>,
+}
+
+/// A profile field (`PropertyValue`).
+#[derive(Debug, Deserialize)]
+struct FieldDoc {
+    #[serde(rename = "type", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    value: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoints {
+    #[serde(default, deserialize_with = "lenient")]
+    shared_inbox: Option<Link>,
+}
+
 /// Parses and checks a remote actor document fetched from `fetched_from`.
 pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor, ActorError> {
-    let id = str_field(doc, "id")?;
-    let ap_type = str_field(doc, "type")?;
+    let d = ActorDoc::deserialize(doc).map_err(|_| ActorError::Field("id"))?;
+    let id = d.id.clone().ok_or(ActorError::Field("id"))?;
+    let ap_type = d.kind.clone().ok_or(ActorError::Field("type"))?;
     if !ACTOR_TYPES.contains(&ap_type.as_str()) {
         return Err(ActorError::Type(ap_type));
     }
@@ -120,37 +185,23 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
     }
     // Deliveries go where the actor says: only to its own host, or a hostile actor could
     // aim this server's deliveries at a third one.
-    let inbox = str_field(doc, "inbox")?;
+    let inbox = d.inbox.clone().ok_or(ActorError::Field("inbox"))?;
     if host_of(&inbox).as_deref() != Some(host.as_str()) {
         return Err(ActorError::Field("inbox"));
     }
-    let handle = doc
-        .get("preferredUsername")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    let handle = d
+        .preferred_username
+        .clone()
         .or_else(|| {
-            doc.get("webfinger")
-                .and_then(Value::as_str)
+            d.webfinger
+                .as_deref()
                 .and_then(|w| w.split('@').next())
                 .map(str::to_string)
         })
         .ok_or(ActorError::Field("preferredUsername"))?;
-    let key = match doc.get("publicKey") {
-        Some(Value::Array(a)) => a.first().cloned(),
-        Some(v) => Some(v.clone()),
-        None => None,
-    }
-    .ok_or(ActorError::Field("publicKey"))?;
-    let key_id = key
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or(ActorError::Field("publicKey.id"))?
-        .to_string();
-    let owner = key
-        .get("owner")
-        .and_then(Value::as_str)
-        .unwrap_or(&id)
-        .to_string();
+    let key = d.public_key.first().ok_or(ActorError::Field("publicKey"))?;
+    let key_id = key.id.clone().ok_or(ActorError::Field("publicKey.id"))?;
+    let owner = key.owner.clone().unwrap_or_else(|| id.clone());
     if owner != id {
         return Err(ActorError::KeyOwner(owner));
     }
@@ -161,60 +212,46 @@ pub fn parse_remote_actor(doc: &Value, fetched_from: &str) -> Result<RemoteActor
         return Err(ActorError::KeyHost(key_id));
     }
     let pem = key
-        .get("publicKeyPem")
-        .and_then(Value::as_str)
-        .ok_or(ActorError::Field("publicKey.publicKeyPem"))?
-        .to_string();
-    let links: Vec<kogi_core::accounts::ProfileLink> = doc
-        .get("attachment")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter(|f| f.get("type").and_then(Value::as_str) == Some("PropertyValue"))
-                .filter_map(|f| {
-                    Some(kogi_core::accounts::ProfileLink {
-                        name: f.get("name")?.as_str()?.chars().take(100).collect(),
-                        url: crate::vocab::strip_html(f.get("value")?.as_str()?)
-                            .chars()
-                            .take(500)
-                            .collect(),
-                    })
-                })
-                .take(8)
-                .collect()
+        .public_key_pem
+        .clone()
+        .ok_or(ActorError::Field("publicKey.publicKeyPem"))?;
+    let links: Vec<kogi_core::accounts::ProfileLink> = d
+        .attachment
+        .iter()
+        .filter(|f| f.kind.as_deref() == Some("PropertyValue"))
+        .filter_map(|f| {
+            Some(kogi_core::accounts::ProfileLink {
+                name: f.name.as_deref()?.chars().take(100).collect(),
+                url: crate::vocab::strip_html(f.value.as_deref()?)
+                    .chars()
+                    .take(500)
+                    .collect(),
+            })
         })
-        .unwrap_or_default();
-    let opt = |name: &str| doc.get(name).and_then(first_url);
+        .take(8)
+        .collect();
+    let url = |l: &Option<Link>| l.as_ref().and_then(Link::url);
     Ok(RemoteActor {
         ap_id: id.clone(),
         ap_type: ap_type.clone(),
         handle: handle.chars().take(100).collect(),
         host,
-        display_name: doc
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect(),
-        summary: crate::vocab::strip_html(doc.get("summary").and_then(Value::as_str).unwrap_or("")),
-        avatar_url: doc.get("icon").and_then(first_url),
-        profile_url: opt("url"),
+        display_name: clip(&d.name, 200),
+        summary: crate::vocab::strip_html(d.summary.as_deref().unwrap_or("")),
+        avatar_url: url(&d.icon),
+        profile_url: url(&d.url),
         inbox_url: inbox,
-        shared_inbox_url: doc
-            .get("endpoints")
-            .and_then(|e| e.get("sharedInbox"))
-            .and_then(first_url)
+        shared_inbox_url: d
+            .endpoints
+            .as_ref()
+            .and_then(|e| url(&e.shared_inbox))
             .filter(|u| host_of(u) == host_of(&id)),
-        outbox_url: opt("outbox"),
-        followers_url: opt("followers"),
-        following_url: opt("following"),
+        outbox_url: url(&d.outbox),
+        followers_url: url(&d.followers),
+        following_url: url(&d.following),
         key_id,
         public_key_pem: pem,
-        manually_approves_followers: doc
-            .get("manuallyApprovesFollowers")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        manually_approves_followers: d.manually_approves_followers.unwrap_or(false),
         links_json: serde_json::to_string(&links).unwrap_or_else(|_| "[]".into()),
         portfolio: (ap_type == "Organization")
             .then(|| crate::portfolios::parse_portfolio_terms(doc))
