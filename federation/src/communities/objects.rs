@@ -7,10 +7,12 @@ use kogi_core::accounts::Actor;
 use kogi_core::communities::{store, Community, RemoteCommunity};
 use kogi_core::posts::{self, Post};
 use kogi_core::{Error, Result};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::actors::{first_url, host_of, local_actor_json};
 use crate::delivery::Federation;
+use crate::protocol::lenient::{lenient, lenient_list, lenient_many, Link, Tag};
 
 /// The actor document of a local community.
 pub fn group_json(c: &Community, base: &str) -> Value {
@@ -32,46 +34,63 @@ pub fn group_json(c: &Community, base: &str) -> Value {
     doc
 }
 
+/// The terms of a `Group` document beyond the actor (Kogi's and Lemmy's).
+#[derive(Debug, Default, Deserialize)]
+struct GroupDoc {
+    #[serde(default, deserialize_with = "lenient")]
+    moderators: Option<Link>,
+    #[serde(rename = "attributedTo", default, deserialize_with = "lenient")]
+    attributed_to: Option<Link>,
+    #[serde(rename = "kogi:kind", default, deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(rename = "kogi:visibility", default, deserialize_with = "lenient")]
+    visibility: Option<String>,
+    #[serde(
+        rename = "manuallyApprovesFollowers",
+        default,
+        deserialize_with = "lenient"
+    )]
+    manually_approves_followers: Option<bool>,
+    #[serde(rename = "kogi:rules", default, deserialize_with = "lenient")]
+    rules: Option<String>,
+    #[serde(default, deserialize_with = "lenient_many")]
+    tag: Vec<Tag>,
+    #[serde(rename = "kogi:portfolios", default, deserialize_with = "lenient_list")]
+    portfolios: Option<Vec<Link>>,
+    #[serde(default, deserialize_with = "lenient")]
+    image: Option<Link>,
+    #[serde(default, deserialize_with = "lenient")]
+    featured: Option<Link>,
+}
+
 /// What a remote `Group` document says beyond the actor (Kogi's and Lemmy's terms).
 pub fn parse_group_terms(doc: &Value) -> RemoteCommunity {
-    let moderators = doc
-        .get("moderators")
-        .or_else(|| doc.get("attributedTo"))
-        .and_then(first_url);
+    let d = GroupDoc::deserialize(doc).unwrap_or_default();
+    let url = |l: &Option<Link>| l.as_ref().and_then(Link::url);
     RemoteCommunity {
-        kind: doc
-            .get("kogi:kind")
-            .and_then(Value::as_str)
-            .unwrap_or("community")
-            .to_string(),
-        visibility: doc
-            .get("kogi:visibility")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                if doc
-                    .get("manuallyApprovesFollowers")
-                    .and_then(Value::as_bool)
-                    == Some(true)
-                {
-                    "private".into()
-                } else {
-                    "public".into()
-                }
-            }),
-        rules: doc
-            .get("kogi:rules")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        tags: crate::portfolios::as_tags(doc.get("tag")),
-        portfolios: match doc.get("kogi:portfolios") {
-            Some(Value::Array(a)) => a.iter().filter_map(first_url).take(20).collect(),
-            _ => vec![],
-        },
-        banner_url: doc.get("image").and_then(first_url),
-        moderators_url: moderators,
-        featured_url: doc.get("featured").and_then(first_url),
+        kind: d.kind.clone().unwrap_or_else(|| "community".into()),
+        visibility: d.visibility.clone().unwrap_or_else(|| {
+            if d.manually_approves_followers == Some(true) {
+                "private".into()
+            } else {
+                "public".into()
+            }
+        }),
+        rules: d.rules.clone().unwrap_or_default(),
+        tags: Tag::hashtags(&d.tag)
+            .map(|n| n.chars().take(40).collect())
+            .take(20)
+            .collect(),
+        portfolios: d
+            .portfolios
+            .iter()
+            .flatten()
+            .filter_map(Link::url)
+            .take(20)
+            .collect(),
+        banner_url: url(&d.image),
+        moderators_url: url(&d.moderators).or_else(|| url(&d.attributed_to)),
+        featured_url: url(&d.featured),
     }
 }
 
@@ -501,5 +520,48 @@ mod tests {
             100
         );
         assert_eq!(t(""), "…");
+    }
+
+    #[test]
+    fn group_terms_of_lemmy_and_kogi_groups() {
+        use serde_json::json;
+        let lemmy = super::parse_group_terms(&json!({
+            "type": "Group",
+            "attributedTo": "https://l.example/c/garden/moderators",
+            "manuallyApprovesFollowers": true,
+            "featured": "https://l.example/c/garden/featured",
+            "image": {"type": "Image", "url": "https://l.example/b.png"},
+            "tag": "junk",
+        }));
+        assert_eq!(lemmy.kind, "community");
+        assert_eq!(lemmy.visibility, "private");
+        assert_eq!(
+            lemmy.moderators_url.as_deref(),
+            Some("https://l.example/c/garden/moderators")
+        );
+        assert_eq!(lemmy.banner_url.as_deref(), Some("https://l.example/b.png"));
+        assert!(lemmy.tags.is_empty());
+        let kogi = super::parse_group_terms(&json!({
+            "moderators": "https://k.example/communities/s/moderators",
+            "attributedTo": "https://k.example/other",
+            "kogi:kind": "startup",
+            "kogi:visibility": "invite",
+            "kogi:rules": "Be kind",
+            "kogi:portfolios": ["https://k.example/portfolios/a", 5],
+            "tag": [{"type": "Hashtag", "name": "#design"}],
+        }));
+        assert_eq!(
+            (kogi.kind.as_str(), kogi.visibility.as_str()),
+            ("startup", "invite")
+        );
+        assert_eq!(
+            kogi.moderators_url.as_deref(),
+            Some("https://k.example/communities/s/moderators")
+        );
+        assert_eq!(
+            kogi.portfolios,
+            vec!["https://k.example/portfolios/a".to_string()]
+        );
+        assert_eq!(kogi.tags, vec!["design".to_string()]);
     }
 }

@@ -10,5 +10,5 @@ mod handlers;
 mod objects;
 
 pub use documents::{parse_item, parse_portfolio_terms, parse_project};
-pub(crate) use objects::{as_tags, hashtags};
+pub(crate) use objects::hashtags;
 pub use objects::{item_html, item_json, object_context, portfolio_json, project_json};

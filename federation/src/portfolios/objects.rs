@@ -52,20 +52,6 @@ pub fn portfolio_json(p: &Portfolio, owners: &[Actor], base: &str) -> Value {
     doc
 }
 
-pub(crate) fn as_tags(v: Option<&Value>) -> Vec<String> {
-    let list = match v {
-        Some(Value::Array(a)) => a.clone(),
-        Some(o @ Value::Object(_)) => vec![o.clone()],
-        _ => vec![],
-    };
-    list.iter()
-        .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .map(|n| n.trim_start_matches('#').chars().take(40).collect())
-        .take(20)
-        .collect()
-}
-
 pub use kogi_core::portfolios::store::copies::item_html;
 
 /// A local item as an `Article`.
