@@ -7,7 +7,7 @@ use crate::accounts::Actor;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::schema::{actors, blocks, follows};
-use crate::{db_run, now, with_conn, Core};
+use crate::{now, with_conn, Core};
 
 pub mod actions;
 
@@ -102,21 +102,33 @@ pub fn blocked_either_way_in(conn: &mut Conn, a: i64, b: i64) -> Result<bool> {
 /// Actors this one blocked or muted (of `kind`).
 pub async fn list(core: &Core, actor_id: i64, kind: &str) -> Result<Vec<Actor>> {
     let kind = kind.to_string();
-    db_run!(core.db, |conn| {
-        Ok(blocks::table
-            .inner_join(actors::table.on(actors::id.eq(blocks::target_id)))
-            .filter(blocks::actor_id.eq(actor_id))
-            .filter(blocks::kind.eq(&kind))
-            .order(blocks::id.desc())
-            .select(Actor::as_select())
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| list_in(c, actor_id, &kind)).await
+}
+
+/// [`list`] inside the caller's transaction.
+pub fn list_in(conn: &mut Conn, actor_id: i64, kind: &str) -> Result<Vec<Actor>> {
+    crate::with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            blocks::table
+                .inner_join(actors::table.on(actors::id.eq(blocks::target_id)))
+                .filter(blocks::actor_id.eq(actor_id))
+                .filter(blocks::kind.eq(kind))
+                .order(blocks::id.desc())
+                .select(Actor::as_select())
+                .load(conn)?,
+        )
     })
 }
 
 /// Ids of actors whose posts `viewer` should not see: blocked or muted by the viewer, or
 /// who blocked the viewer.
 pub async fn hidden_from(core: &Core, viewer: i64) -> Result<Vec<i64>> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| hidden_from_in(c, viewer)).await
+}
+
+/// [`hidden_from`] inside the caller's transaction.
+pub fn hidden_from_in(conn: &mut Conn, viewer: i64) -> Result<Vec<i64>> {
+    crate::with_conn!(conn, |conn| {
         let mine: Vec<i64> = blocks::table
             .filter(blocks::actor_id.eq(viewer))
             .select(blocks::target_id)
@@ -126,20 +138,25 @@ pub async fn hidden_from(core: &Core, viewer: i64) -> Result<Vec<i64>> {
             .filter(blocks::kind.eq(BLOCK))
             .select(blocks::actor_id)
             .load(conn)?;
-        Ok([mine, theirs].concat())
+        Ok::<_, crate::Error>([mine, theirs].concat())
     })
 }
 
 /// Has `actor_id` blocked (or muted, per `kind`) `target_id`?
 pub async fn has(core: &Core, actor_id: i64, target_id: i64, kind: &str) -> Result<bool> {
     let kind = kind.to_string();
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| has_in(c, actor_id, target_id, &kind)).await
+}
+
+/// [`has`] inside the caller's transaction.
+pub fn has_in(conn: &mut Conn, actor_id: i64, target_id: i64, kind: &str) -> Result<bool> {
+    crate::with_conn!(conn, |conn| {
         let n: i64 = blocks::table
             .filter(blocks::actor_id.eq(actor_id))
             .filter(blocks::target_id.eq(target_id))
-            .filter(blocks::kind.eq(&kind))
+            .filter(blocks::kind.eq(kind))
             .count()
             .get_result(conn)?;
-        Ok(n > 0)
+        Ok::<_, crate::Error>(n > 0)
     })
 }

@@ -204,7 +204,12 @@ pub async fn following(
 
 /// (followers, following) counts, accepted only.
 pub async fn counts(core: &Core, actor_id: i64) -> Result<(i64, i64)> {
-    db_run!(core.db, |conn| {
+    crate::db::run(&core.db, move |c| counts_in(c, actor_id)).await
+}
+
+/// [`counts`] inside the caller's transaction.
+pub fn counts_in(conn: &mut Conn, actor_id: i64) -> Result<(i64, i64)> {
+    crate::with_conn!(conn, |conn| {
         let followers: i64 = follows::table
             .filter(follows::target_id.eq(actor_id))
             .filter(follows::state.eq(ACCEPTED))
@@ -215,22 +220,29 @@ pub async fn counts(core: &Core, actor_id: i64) -> Result<(i64, i64)> {
             .filter(follows::state.eq(ACCEPTED))
             .count()
             .get_result(conn)?;
-        Ok((followers, following))
+        Ok::<_, crate::Error>((followers, following))
     })
 }
 
 /// Has the actor an accepted follower on `host` (host and port)?
 pub async fn has_follower_on(core: &Core, target_id: i64, host: &str) -> Result<bool> {
     let host = host.to_string();
-    let n: i64 = db_run!(core.db, |conn| {
-        Ok(follows::table
-            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
-            .filter(follows::target_id.eq(target_id))
-            .filter(follows::state.eq(ACCEPTED))
-            .filter(actors::host.eq(&host))
-            .filter(actors::deleted_at.is_null())
-            .count()
-            .get_result(conn)?)
+    crate::db::run(&core.db, move |c| has_follower_on_in(c, target_id, &host)).await
+}
+
+/// [`has_follower_on`] inside the caller's transaction.
+pub fn has_follower_on_in(conn: &mut Conn, target_id: i64, host: &str) -> Result<bool> {
+    let n: i64 = crate::with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            follows::table
+                .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+                .filter(follows::target_id.eq(target_id))
+                .filter(follows::state.eq(ACCEPTED))
+                .filter(actors::host.eq(host))
+                .filter(actors::deleted_at.is_null())
+                .count()
+                .get_result(conn)?,
+        )
     })?;
     Ok(n > 0)
 }
@@ -266,12 +278,19 @@ pub fn follower_inboxes_in(conn: &mut Conn, target_id: i64) -> Result<Vec<String
 
 /// Everyone this actor follows or asked to follow, with the state of each.
 pub async fn outgoing(core: &Core, follower_id: i64) -> Result<Vec<(Actor, String)>> {
-    db_run!(core.db, |conn| {
-        Ok(follows::table
-            .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
-            .filter(follows::follower_id.eq(follower_id))
-            .order(follows::id.desc())
-            .select((Actor::as_select(), follows::state))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| outgoing_in(c, follower_id)).await
+}
+
+/// [`outgoing`] inside the caller's transaction.
+pub fn outgoing_in(conn: &mut Conn, follower_id: i64) -> Result<Vec<(Actor, String)>> {
+    crate::with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            follows::table
+                .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
+                .filter(follows::follower_id.eq(follower_id))
+                .order(follows::id.desc())
+                .select((Actor::as_select(), follows::state))
+                .load(conn)?,
+        )
     })
 }
