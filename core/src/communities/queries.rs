@@ -19,12 +19,19 @@ fn wrap(rows: Vec<(CommunityRow, Actor)>) -> Option<Community> {
 }
 
 pub async fn find(core: &Core, id: i64) -> Result<Option<Community>> {
-    let rows = db_run!(core.db, |conn| {
-        Ok(communities::table
-            .inner_join(actors::table)
-            .filter(communities::id.eq(id))
-            .select((CommunityRow::as_select(), Actor::as_select()))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| find_in(c, id)).await
+}
+
+/// [`find`] inside the caller's transaction.
+pub fn find_in(conn: &mut Conn, id: i64) -> Result<Option<Community>> {
+    let rows = with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            communities::table
+                .inner_join(actors::table)
+                .filter(communities::id.eq(id))
+                .select((CommunityRow::as_select(), Actor::as_select()))
+                .load(conn)?,
+        )
     })?;
     Ok(wrap(rows))
 }
@@ -184,33 +191,47 @@ pub fn post_link_in(conn: &mut Conn, post_id: i64) -> Result<Option<CommunityPos
 
 /// A community's threads (not deleted), pinned first, newest first, with their authors.
 pub async fn threads(core: &Core, community_id: i64) -> Result<Vec<(CommunityPost, Post, Actor)>> {
-    db_run!(core.db, |conn| {
-        Ok(community_posts::table
-            .inner_join(posts::table)
-            .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
-            .filter(community_posts::community_id.eq(community_id))
-            .filter(community_posts::kind.eq("thread"))
-            .filter(posts::deleted_at.is_null())
-            .order((community_posts::pinned.desc(), posts::id.desc()))
-            .select((
-                CommunityPost::as_select(),
-                Post::as_select(),
-                Actor::as_select(),
-            ))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| threads_in(c, community_id)).await
+}
+
+/// [`threads`] inside the caller's transaction.
+pub fn threads_in(conn: &mut Conn, community_id: i64) -> Result<Vec<(CommunityPost, Post, Actor)>> {
+    with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            community_posts::table
+                .inner_join(posts::table)
+                .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
+                .filter(community_posts::community_id.eq(community_id))
+                .filter(community_posts::kind.eq("thread"))
+                .filter(posts::deleted_at.is_null())
+                .order((community_posts::pinned.desc(), posts::id.desc()))
+                .select((
+                    CommunityPost::as_select(),
+                    Post::as_select(),
+                    Actor::as_select(),
+                ))
+                .load(conn)?,
+        )
     })
 }
 
 /// A thread's comments (not deleted), oldest first, with their authors.
 pub async fn comments(core: &Core, thread_post_id: i64) -> Result<Vec<(Post, Actor)>> {
-    db_run!(core.db, |conn| {
-        Ok(community_posts::table
-            .inner_join(posts::table)
-            .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
-            .filter(community_posts::thread_post_id.eq(thread_post_id))
-            .filter(posts::deleted_at.is_null())
-            .order(posts::id.asc())
-            .select((Post::as_select(), Actor::as_select()))
-            .load(conn)?)
+    crate::db::run(&core.db, move |c| comments_in(c, thread_post_id)).await
+}
+
+/// [`comments`] inside the caller's transaction.
+pub fn comments_in(conn: &mut Conn, thread_post_id: i64) -> Result<Vec<(Post, Actor)>> {
+    with_conn!(conn, |conn| {
+        Ok::<_, crate::Error>(
+            community_posts::table
+                .inner_join(posts::table)
+                .inner_join(actors::table.on(actors::id.eq(posts::author_id)))
+                .filter(community_posts::thread_post_id.eq(thread_post_id))
+                .filter(posts::deleted_at.is_null())
+                .order(posts::id.asc())
+                .select((Post::as_select(), Actor::as_select()))
+                .load(conn)?,
+        )
     })
 }
