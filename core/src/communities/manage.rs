@@ -324,6 +324,25 @@ pub enum Placement {
     Comment { thread_post_id: i64 },
 }
 
+impl Placement {
+    /// Places `post_id` in community `community_id`, inside the caller's transaction.
+    pub fn link_in(&self, conn: &mut Conn, community_id: i64, post_id: i64) -> Result<()> {
+        match self {
+            Placement::Thread { title } => {
+                link_post_in(conn, community_id, post_id, "thread", title, None)
+            }
+            Placement::Comment { thread_post_id } => link_post_in(
+                conn,
+                community_id,
+                post_id,
+                "comment",
+                "",
+                Some(*thread_post_id),
+            ),
+        }
+    }
+}
+
 /// A local person's thread or comment in a community, in ONE transaction: the post, its
 /// place in the community and the `CommunityPostPublished` event whose `Create` reaches the
 /// members (a crash can no longer keep the post and lose its delivery). The caller checked
@@ -337,12 +356,7 @@ pub async fn publish_post(
     let (cid, author) = (c.id(), new.author_id);
     let post = db::tx(&core.db, move |conn| {
         let (post, _) = crate::posts::upsert_in(conn, &new)?;
-        match &placement {
-            Placement::Thread { title } => link_post_in(conn, cid, post.id, "thread", title, None)?,
-            Placement::Comment { thread_post_id } => {
-                link_post_in(conn, cid, post.id, "comment", "", Some(*thread_post_id))?
-            }
-        }
+        placement.link_in(conn, cid, post.id)?;
         outbox::apply_fails("publish_in_community")?;
         let ev = DomainEvent::CommunityPostPublished {
             post_id: post.id,

@@ -3,7 +3,6 @@
 //! thread or comment, a vote in a local poll, a chat message; and the group's `Reject` of
 //! what it refuses.
 
-use super::actions::link_post_in;
 use super::manage::Placement;
 use super::moderation::{may_vote, vote_in};
 use super::queries::{is_banned_in, post_link_in, role_of_in};
@@ -32,12 +31,9 @@ pub async fn receive_post(
     let (cid, gid, activity_id) = (c.id(), c.actor.id, activity_id.to_string());
     let post = db::tx(&core.db, move |conn| {
         let (post, _) = receive_post_in(conn, &received)?;
-        let (kind, title, thread) = match &place {
-            Placement::Thread { title } => ("thread", title.as_str(), None),
-            Placement::Comment { thread_post_id } => ("comment", "", Some(*thread_post_id)),
-        };
-        let new_thread = thread.is_none() && post_link_in(conn, post.id)?.is_none();
-        link_post_in(conn, cid, post.id, kind, title, thread)?;
+        let new_thread =
+            matches!(place, Placement::Thread { .. }) && post_link_in(conn, post.id)?.is_none();
+        place.link_in(conn, cid, post.id)?;
         outbox::apply_fails("receive_community_post")?;
         let ev = DomainEvent::Relayed {
             community_id: cid,
@@ -67,11 +63,7 @@ pub async fn store_relayed(
         let (post, _) = receive_post_in(conn, &received)?;
         if let Some(place) = &place {
             if post_link_in(conn, post.id)?.is_none() {
-                let (kind, title, thread) = match place {
-                    Placement::Thread { title } => ("thread", title.as_str(), None),
-                    Placement::Comment { thread_post_id } => ("comment", "", Some(*thread_post_id)),
-                };
-                link_post_in(conn, cid, post.id, kind, title, thread)?;
+                place.link_in(conn, cid, post.id)?;
             }
         }
         Ok(post)

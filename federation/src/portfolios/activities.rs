@@ -153,10 +153,9 @@ impl Federation {
         project: &Project,
         text: &str,
     ) -> Result<Post> {
+        // An empty update is refused by the use case; the length limit is the one every
+        // post has.
         let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::invalid("content", "required"));
-        }
         if text.chars().count() > crate::posting::MAX_CHARS {
             return Err(Error::invalid("content", "field_too_long"));
         }

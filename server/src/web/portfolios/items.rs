@@ -91,7 +91,7 @@ pub(crate) async fn item_editor(
             .media()
             .iter()
             .enumerate()
-            .map(|(n, m)| context! { index => n, url => media_url(m), kind => m.kind, media_type => m.media_type, description => m.description })
+            .map(|(n, m)| context! { index => n, url => m.url_at(""), kind => m.kind, media_type => m.media_type, description => m.description })
             .collect();
         context! {
             id => i.id, title => i.title, state => i.state, visibility => i.visibility,

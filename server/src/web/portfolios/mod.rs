@@ -120,13 +120,6 @@ fn project_edit_of(p: &Portfolio, id: i64) -> String {
     format!("/portfolios/{}/projects/{id}/edit", p.actor.handle)
 }
 
-fn media_url(m: &ItemMedia) -> Option<String> {
-    m.path
-        .as_ref()
-        .map(|p| format!("/media/{p}"))
-        .or_else(|| m.url.clone())
-}
-
 /// The flash message for a refused action, by the rule it broke.
 fn flash_for(code: &str) -> &'static str {
     match code {

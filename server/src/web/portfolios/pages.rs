@@ -24,19 +24,12 @@ fn esc(s: &str) -> String {
     kogi_federation::vocab::escape_html(s)
 }
 
-fn media_url(base: &str, m: &kogi_core::portfolios::ItemMedia) -> Option<String> {
-    m.path
-        .as_ref()
-        .map(|p| format!("{base}/media/{p}"))
-        .or(m.url.clone())
-}
-
 fn item_ctx(base: &str, handle_path: &str, item: &Item, likes: i32) -> Value {
     let media: Vec<Value> = item
         .media()
         .iter()
         .filter_map(|m| {
-            Some(context! { url => media_url(base, m)?, kind => m.kind, media_type => m.media_type, description => m.description })
+            Some(context! { url => m.url_at(base)?, kind => m.kind, media_type => m.media_type, description => m.description })
         })
         .collect();
     let fields: Vec<Value> = item.fields().iter().map(|(k, v)| context! { name => k, value => v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()) }).collect();
